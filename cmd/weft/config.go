@@ -1,0 +1,454 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/weftdata/weft/extractors"
+)
+
+// A weft.yaml lists the sources to extract from:
+//
+//	sources:
+//	  - type: dbt
+//	    name: risk
+//	    manifest: target/manifest.json
+//
+// Each entry's keys other than type are the yaml keys of that source's
+// Config. Any string key can instead be read from an environment variable
+// by appending _env to it ("password_env: SNOWFLAKE_PASSWORD"), so secrets
+// stay out of the file. Relative paths resolve against the directory of
+// the config file.
+
+// configKeys are the keys allowed at the top of weft.yaml.
+var configKeys = []string{"sources"}
+
+// sourceType is one entry of the source registry: how to turn a yaml
+// mapping into a running extractor.
+type sourceType struct {
+	// configType is the source's Config struct type.
+	configType reflect.Type
+	// pathKeys are the yaml keys holding file paths, resolved against the
+	// config file's directory.
+	pathKeys []string
+	// build validates a decoded *Config and constructs the extractor.
+	build func(cfg any) (extractors.Extractor, error)
+}
+
+// registry maps a source type name ("dbt") to how to build it. It is a
+// value built by sourceRegistry, never a mutable global.
+type registry map[string]sourceType
+
+// names returns the registered source types, sorted.
+func (r registry) names() []string {
+	names := make([]string, 0, len(r))
+	for n := range r {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// newSourceType registers an extractor package: its New function (whose
+// argument is the package's Config, with yaml tags) and the yaml keys of
+// Config that are file paths.
+func newSourceType[C any, E extractors.Extractor](newFn func(C) (E, error), pathKeys ...string) sourceType {
+	return sourceType{
+		configType: reflect.TypeFor[C](),
+		pathKeys:   pathKeys,
+		build: func(cfg any) (extractors.Extractor, error) {
+			return newFn(*cfg.(*C))
+		},
+	}
+}
+
+// source is one configured, constructed extractor.
+type source struct {
+	Type      string
+	Name      string
+	Location  string // "weft.yaml:7", or "flags"
+	Extractor extractors.Extractor
+}
+
+// String names the source in messages: `dbt source "risk"`.
+func (s source) String() string { return fmt.Sprintf("%s source %q", s.Type, s.Name) }
+
+// configLoader reads weft.yaml files against a registry.
+type configLoader struct {
+	registry registry
+	getenv   func(string) string
+}
+
+// loadFile reads and validates a config file and constructs its sources.
+// Every problem in the file is reported, sorted by line, in one error.
+func (l configLoader) loadFile(path string) ([]source, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return l.load(path, filepath.Dir(path), data)
+}
+
+// load parses config data; file names it in messages and dir resolves its
+// relative paths.
+func (l configLoader) load(file, dir string, data []byte) ([]source, error) {
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%s: no sources configured (add a \"sources:\" list)", file)
+		}
+		return nil, fmt.Errorf("%s:%s", file, yamlMessage(err))
+	}
+	root := &doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
+		root = root.Content[0]
+	}
+	if root.Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("%s:%d: expected a mapping with a \"sources:\" list", file, root.Line)
+	}
+
+	var errs configErrors
+	var list *yaml.Node
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		switch k.Value {
+		case "sources":
+			list = v
+		default:
+			errs.add(file, k.Line, "unknown key %q (valid: %s)", k.Value, strings.Join(configKeys, ", "))
+		}
+	}
+	if list == nil {
+		errs.add(file, root.Line, "no sources configured (add a \"sources:\" list)")
+		return nil, errs.err()
+	}
+	if list.Kind != yaml.SequenceNode {
+		errs.add(file, list.Line, "sources: expected a list, got %s", nodeKind(list))
+		return nil, errs.err()
+	}
+	if len(list.Content) == 0 {
+		errs.add(file, list.Line, "sources: the list is empty")
+	}
+
+	var out []source
+	seen := map[string]int{}
+	for _, item := range list.Content {
+		src, ok := l.loadSource(file, dir, item, &errs)
+		if !ok {
+			continue
+		}
+		if line, dup := seen[src.Name]; dup {
+			errs.add(file, item.Line, "duplicate source name %q (also at line %d): give each source a distinct name", src.Name, line)
+			continue
+		}
+		seen[src.Name] = item.Line
+		out = append(out, src)
+	}
+	if err := errs.err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// loadSource decodes one entry of the sources list.
+func (l configLoader) loadSource(file, dir string, item *yaml.Node, errs *configErrors) (source, bool) {
+	if item.Kind != yaml.MappingNode {
+		errs.add(file, item.Line, "source: expected a mapping with a type, got %s", nodeKind(item))
+		return source{}, false
+	}
+	var typeNode, nameNode *yaml.Node
+	for i := 0; i+1 < len(item.Content); i += 2 {
+		switch item.Content[i].Value {
+		case "type":
+			typeNode = item.Content[i+1]
+		case "name":
+			nameNode = item.Content[i+1]
+		}
+	}
+	known := strings.Join(l.registry.names(), ", ")
+	if typeNode == nil {
+		errs.add(file, item.Line, "source has no type (known: %s)", known)
+		return source{}, false
+	}
+	st, ok := l.registry[typeNode.Value]
+	if !ok {
+		errs.add(file, typeNode.Line, "unknown source type %q (known: %s)", typeNode.Value, known)
+		return source{}, false
+	}
+	name := typeNode.Value
+	if nameNode != nil && nameNode.Value != "" {
+		name = nameNode.Value
+	}
+	what := fmt.Sprintf("%s source %q", typeNode.Value, name)
+
+	keys := yamlKeys(st.configType)
+	hasName := slices.Contains(keys, "name")
+	n := len(errs.list)
+	// The entry without "type" (and without "name" when Config has none),
+	// with "<key>_env" replaced by the environment variable's value.
+	body := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: item.Line, Column: item.Column}
+	for i := 0; i+1 < len(item.Content); i += 2 {
+		k, v := item.Content[i], item.Content[i+1]
+		switch {
+		case k.Value == "type", k.Value == "name" && !hasName:
+			continue
+		case slices.Contains(keys, k.Value):
+			checkKeys(file, what+" "+k.Value, v, fieldType(st.configType, k.Value), errs)
+			body.Content = append(body.Content, k, v)
+		case strings.HasSuffix(k.Value, "_env") && isStringKey(st.configType, strings.TrimSuffix(k.Value, "_env")):
+			base := strings.TrimSuffix(k.Value, "_env")
+			if v.Kind != yaml.ScalarNode || v.Value == "" {
+				errs.add(file, v.Line, "%s: %s: expected the name of an environment variable", what, k.Value)
+				continue
+			}
+			val := l.getenv(v.Value)
+			if val == "" {
+				errs.add(file, v.Line, "%s: %s: environment variable %s is not set", what, k.Value, v.Value)
+				continue
+			}
+			body.Content = append(body.Content,
+				&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: base, Line: k.Line, Column: k.Column},
+				&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: val, Line: v.Line, Column: v.Column})
+		default:
+			valid := append([]string{"type"}, keys...)
+			if !hasName {
+				valid = append(valid, "name")
+			}
+			sort.Strings(valid)
+			errs.add(file, k.Line, "%s: unknown key %q (valid: %s)", what, k.Value, strings.Join(valid, ", "))
+		}
+	}
+	if len(errs.list) > n {
+		return source{}, false
+	}
+
+	cfg := reflect.New(st.configType)
+	if err := body.Decode(cfg.Interface()); err != nil {
+		errs.addYAML(file, what, err)
+		return source{}, false
+	}
+	resolvePaths(cfg.Elem(), st.pathKeys, dir)
+	ext, err := st.build(cfg.Interface())
+	if err != nil {
+		errs.add(file, item.Line, "%s: %v", what, err)
+		return source{}, false
+	}
+	return source{Type: typeNode.Value, Name: name, Location: fmt.Sprintf("%s:%d", file, item.Line), Extractor: ext}, true
+}
+
+// checkKeys reports keys of node that the Go type t does not have, at any
+// depth. Types it cannot see into (maps, interfaces) accept anything.
+func checkKeys(file, what string, node *yaml.Node, t reflect.Type, errs *configErrors) {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil {
+		return
+	}
+	switch {
+	case node.Kind == yaml.MappingNode && t.Kind() == reflect.Struct:
+		keys := yamlKeys(t)
+		for i := 0; i+1 < len(node.Content); i += 2 {
+			k := node.Content[i]
+			if !slices.Contains(keys, k.Value) {
+				errs.add(file, k.Line, "%s: unknown key %q (valid: %s)", what, k.Value, strings.Join(keys, ", "))
+				continue
+			}
+			checkKeys(file, what+"."+k.Value, node.Content[i+1], fieldType(t, k.Value), errs)
+		}
+	case node.Kind == yaml.SequenceNode && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array):
+		for _, item := range node.Content {
+			checkKeys(file, what, item, t.Elem(), errs)
+		}
+	}
+}
+
+// yamlKeys returns the sorted yaml keys of struct type t, following
+// yaml.v3's rules: the tag's name, or the lowercased field name; inline
+// structs contribute their keys; "-" hides a field.
+func yamlKeys(t reflect.Type) []string {
+	var keys []string
+	for f := range structFields(t) {
+		keys = append(keys, f.key)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+type yamlField struct {
+	key   string
+	index []int
+	typ   reflect.Type
+}
+
+func structFields(t reflect.Type) func(yield func(yamlField) bool) {
+	return func(yield func(yamlField) bool) {
+		var walk func(t reflect.Type, index []int) bool
+		walk = func(t reflect.Type, index []int) bool {
+			for i := range t.NumField() {
+				f := t.Field(i)
+				if !f.IsExported() {
+					continue
+				}
+				tag := f.Tag.Get("yaml")
+				if tag == "-" {
+					continue
+				}
+				name, opts, _ := strings.Cut(tag, ",")
+				idx := append(slices.Clone(index), i)
+				if strings.Contains(","+opts+",", ",inline,") && f.Type.Kind() == reflect.Struct {
+					if !walk(f.Type, idx) {
+						return false
+					}
+					continue
+				}
+				if name == "" {
+					name = strings.ToLower(f.Name)
+				}
+				if !yield(yamlField{key: name, index: idx, typ: f.Type}) {
+					return false
+				}
+			}
+			return true
+		}
+		if t.Kind() == reflect.Struct {
+			walk(t, nil)
+		}
+	}
+}
+
+// fieldType returns the type of the field with yaml key, or nil.
+func fieldType(t reflect.Type, key string) reflect.Type {
+	for f := range structFields(t) {
+		if f.key == key {
+			return f.typ
+		}
+	}
+	return nil
+}
+
+func isStringKey(t reflect.Type, key string) bool {
+	ft := fieldType(t, key)
+	return ft != nil && ft.Kind() == reflect.String
+}
+
+// resolvePaths makes the relative paths in the named string fields of the
+// struct v relative to dir, and expands a leading "~/".
+func resolvePaths(v reflect.Value, keys []string, dir string) {
+	for f := range structFields(v.Type()) {
+		if !slices.Contains(keys, f.key) || f.typ.Kind() != reflect.String {
+			continue
+		}
+		fv := v.FieldByIndex(f.index)
+		fv.SetString(resolvePath(fv.String(), dir))
+	}
+}
+
+func resolvePath(p, dir string) string {
+	switch {
+	case p == "", p == "-", strings.Contains(p, "://"):
+		return p
+	case strings.HasPrefix(p, "~/"):
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, p[2:])
+		}
+		return p
+	case filepath.IsAbs(p):
+		return p
+	}
+	return filepath.Join(dir, p)
+}
+
+func nodeKind(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		if n.Tag == "!!null" {
+			return "nothing"
+		}
+		return fmt.Sprintf("%q", n.Value)
+	}
+	return "an alias"
+}
+
+// configErrors collects every problem in a config file.
+type configErrors struct {
+	list []configError
+}
+
+type configError struct {
+	file string
+	line int
+	msg  string
+}
+
+func (e *configErrors) add(file string, line int, format string, args ...any) {
+	e.list = append(e.list, configError{file, line, fmt.Sprintf(format, args...)})
+}
+
+// addYAML turns yaml.v3's "line 7: cannot unmarshal ..." messages into
+// "weft.yaml:7: dbt source "x": cannot unmarshal ...".
+func (e *configErrors) addYAML(file, what string, err error) {
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		for _, m := range te.Errors {
+			line := 0
+			if rest, ok := strings.CutPrefix(m, "line "); ok {
+				if n, msg, ok := strings.Cut(rest, ": "); ok {
+					if _, serr := fmt.Sscanf(n, "%d", &line); serr == nil {
+						m = msg
+					}
+				}
+			}
+			e.add(file, line, "%s: %s", what, m)
+		}
+		return
+	}
+	e.add(file, 0, "%s: %s", what, strings.TrimPrefix(err.Error(), "yaml: "))
+}
+
+func (e *configErrors) err() error {
+	if len(e.list) == 0 {
+		return nil
+	}
+	sort.SliceStable(e.list, func(i, j int) bool { return e.list[i].line < e.list[j].line })
+	var b strings.Builder
+	for i, ce := range e.list {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		if ce.line > 0 {
+			fmt.Fprintf(&b, "%s:%d: %s", ce.file, ce.line, ce.msg)
+		} else {
+			fmt.Fprintf(&b, "%s: %s", ce.file, ce.msg)
+		}
+	}
+	return errors.New(b.String())
+}
+
+// yamlMessage rewrites yaml.v3's "yaml: line N: msg" into "N: msg" (and
+// other messages into " msg") so that it reads "weft.yaml:N: msg" after the
+// file name.
+func yamlMessage(err error) string {
+	m := strings.TrimPrefix(err.Error(), "yaml: ")
+	if rest, ok := strings.CutPrefix(m, "line "); ok {
+		if n, msg, ok := strings.Cut(rest, ": "); ok {
+			return n + ": " + msg
+		}
+	}
+	return " " + m
+}
