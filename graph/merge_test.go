@@ -16,7 +16,9 @@ import (
 func randomGraph(r *rand.Rand) *Graph {
 	pick := func(s ...string) string { return s[r.IntN(len(s))] }
 	ns := func() string { return pick("snowflake://acme", "databricks://adb-1.net") }
-	ds := func() DatasetID { return DatasetID{Namespace: ns(), Name: pick("A.S.T1", "A.S.T2", "A.S.T3", "main.x.t4")} }
+	ds := func() DatasetID {
+		return DatasetID{Namespace: ns(), Name: pick("A.S.T1", "A.S.T2", "A.S.T3", "main.x.t4")}
+	}
 	col := func() string { return pick("ID", "AMOUNT", "DATE", "name", "") }
 	tm := func() time.Time {
 		if r.IntN(4) == 0 {
