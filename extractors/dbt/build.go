@@ -1,0 +1,244 @@
+package dbt
+
+import (
+	"cmp"
+	"strconv"
+	"strings"
+
+	"github.com/weftdata/weft/extractors"
+	"github.com/weftdata/weft/graph"
+)
+
+// Graph builds the project's lineage graph: a dataset per model, seed,
+// snapshot, source and consumer, a job per model, seed, snapshot and
+// analysis, a run per node in run_results, and a table edge per
+// depends_on entry between two datasets. The Project's findings are
+// copied in.
+func (p *Project) Graph() *graph.Graph {
+	g := graph.New()
+	for _, n := range p.Nodes {
+		if n.IsDataset() {
+			g.AddDataset(p.dataset(n))
+		}
+		if n.HasJob() {
+			g.AddJob(p.job(n))
+			if r, ok := p.runs[n.UniqueID]; ok {
+				g.AddRun(graph.Run{
+					ID:     p.runInvocation + "/" + n.UniqueID,
+					Job:    p.JobID(n),
+					Parent: p.runInvocation,
+					State:  r.status,
+					Start:  r.started,
+					End:    r.completed,
+				})
+			}
+		}
+	}
+	seen := parseTime(p.GeneratedAt)
+	for _, n := range p.Nodes {
+		if !n.IsDataset() {
+			continue
+		}
+		to := n.DatasetID()
+		ev := graph.Evidence{
+			Extractor:  "dbt",
+			Origin:     n.UniqueID,
+			Method:     "depends_on",
+			FirstSeen:  seen,
+			LastSeen:   seen,
+			Count:      1,
+			Confidence: 1,
+		}
+		if n.HasJob() {
+			ev.Job = p.JobID(n)
+		}
+		for _, dep := range n.DependsOn {
+			d := p.byID[dep]
+			if d == nil || !d.IsDataset() {
+				continue // dangling refs are findings (checkRefs)
+			}
+			from := d.DatasetID()
+			if from == to {
+				continue // a source over a model's own relation: a self_ref finding
+			}
+			g.AddEdge(from, to, ev)
+		}
+	}
+	for _, f := range p.Findings {
+		g.AddFinding(f)
+	}
+	return g
+}
+
+// JobID is the job that builds n: {dbt://<project>, unique_id}.
+func (p *Project) JobID(n *Node) graph.JobID {
+	return graph.JobID{Namespace: p.DBTNamespace, Name: n.UniqueID}
+}
+
+func (p *Project) dataset(n *Node) graph.Dataset {
+	d := graph.Dataset{
+		ID:          n.DatasetID(),
+		Platform:    p.Platform,
+		Kind:        kindOf(n),
+		Description: n.Description,
+		Properties:  p.properties(n),
+	}
+	if n.Relation.IsZero() {
+		d.Platform = graph.DBT
+	} else {
+		d.Identities = []graph.Identity{{ID: n.DBTID, Reason: "dbt unique_id"}}
+	}
+	if len(n.Columns) > 0 {
+		d.Columns = make([]graph.Column, len(n.Columns))
+		for i, c := range n.Columns {
+			d.Columns[i] = graph.Column{Name: c.Name, Type: c.Type, Description: c.Description, Tests: c.Tests}
+		}
+	}
+	// A semantic model's entities, dimensions and measures are the
+	// columns consumers read; Type says which of the three it is.
+	for _, f := range n.Fields {
+		if f.Name == "" {
+			continue
+		}
+		c := graph.Column{Name: f.Name, Type: f.Kind}
+		if f.Expr != "" {
+			c.Description = "expr: " + f.Expr
+		}
+		if _, dup := d.Column(c.Name); !dup {
+			d.Columns = append(d.Columns, c)
+		}
+	}
+	return d
+}
+
+func kindOf(n *Node) graph.Kind {
+	switch n.ResourceType {
+	case "model":
+		return graph.KindModel
+	case "seed":
+		return graph.KindSeed
+	case "snapshot":
+		return graph.KindSnapshot
+	case "source":
+		return graph.KindSource
+	case "exposure":
+		return graph.KindExposure
+	case "metric":
+		return graph.KindMetric
+	case "semantic_model":
+		return graph.KindSemanticModel
+	case "saved_query":
+		return kindSavedQuery
+	}
+	return graph.Kind(n.ResourceType)
+}
+
+// properties are the dataset's dbt facts; empty values are left out.
+func (p *Project) properties(n *Node) map[string]string {
+	props := map[string]string{
+		"dbt_unique_id":      n.UniqueID,
+		"resource_type":      n.ResourceType,
+		"materialized":       n.Materialized,
+		"original_file_path": n.OriginalFilePath,
+		"package_name":       n.PackageName,
+		"language":           n.Language,
+		"access":             n.Access,
+		"version":            n.Version,
+		"latest_version":     n.LatestVersion,
+		"relation_type":      n.CatalogRelationType,
+		"last_status":        n.LastStatus,
+		"last_run_at":        n.LastRunAt,
+		"tests":              strings.Join(n.Tests, "; "),
+	}
+	switch n.ResourceType {
+	case "source":
+		props["source_name"] = n.SourceName
+	case "exposure":
+		props["exposure_type"] = n.Type
+	case "metric":
+		props["metric_type"] = n.Type
+	}
+	if n.ContractEnforced {
+		props["contract_enforced"] = "true"
+	}
+	if n.ran {
+		props["execution_time"] = strconv.FormatFloat(n.ExecutionTime, 'f', 3, 64)
+	}
+	for k, v := range props {
+		if v == "" {
+			delete(props, k)
+		}
+	}
+	return props
+}
+
+func (p *Project) job(n *Node) graph.Job {
+	j := graph.Job{
+		ID:   p.JobID(n),
+		Type: "dbt_" + n.ResourceType,
+		Properties: map[string]string{
+			"original_file_path": n.OriginalFilePath,
+		},
+	}
+	if n.Materialized != "" {
+		j.Properties["materialized"] = n.Materialized
+	}
+	if n.Language == "python" {
+		j.Properties["language"] = "python"
+	} else {
+		j.SQL = n.CompiledSQL
+	}
+	if j.Properties["original_file_path"] == "" {
+		delete(j.Properties, "original_file_path")
+	}
+	return j
+}
+
+// Statements returns the compiled SQL of every model, snapshot and
+// analysis that has it, sorted by unique_id. Python models are left out
+// (their compiled code is Python). A model's statement targets the
+// relation it builds (an ephemeral model's dbt identity); an analysis
+// builds nothing and has no Target.
+func (p *Project) Statements() []extractors.Statement {
+	var out []extractors.Statement
+	for _, n := range p.Nodes {
+		switch n.ResourceType {
+		case "model", "snapshot", "analysis":
+		default:
+			continue
+		}
+		if n.CompiledSQL == "" || n.Language == "python" || strings.TrimSpace(n.CompiledSQL) == "" {
+			continue
+		}
+		db, schema := p.defaults(n)
+		out = append(out, extractors.Statement{
+			SQL:             n.CompiledSQL,
+			Dialect:         p.Dialect,
+			Namespace:       p.Namespace,
+			DefaultDatabase: db,
+			DefaultSchema:   schema,
+			Target:          n.DatasetID(),
+			Job:             p.JobID(n),
+			Origin: extractors.Origin{
+				Extractor: "dbt",
+				File:      cmp.Or(n.OriginalFilePath, n.CompiledPath),
+				Line:      1,
+				NodeID:    n.UniqueID,
+			},
+		})
+	}
+	return out
+}
+
+// defaults are the node's database and schema folded like the parts of a
+// dataset name, so that an unqualified table in its SQL resolves the way
+// the relation names do.
+func (p *Project) defaults(n *Node) (database, schema string) {
+	dq, sq, _ := p.defaultQuoting()
+	database = graph.Fold(p.Platform, n.Database, orBool(n.quoting.database, dq))
+	schema = graph.Fold(p.Platform, n.Schema, orBool(n.quoting.schema, sq))
+	if database == "" && p.Platform == graph.Databricks {
+		database = "hive_metastore"
+	}
+	return database, schema
+}

@@ -1,0 +1,224 @@
+package dbt
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/weftdata/weft/graph"
+)
+
+// corpusCase is one project in the shared dbt corpus: a folder with a
+// manifest and, sometimes, a catalog and run results.
+type corpusCase struct {
+	name                          string
+	manifest, catalog, runResults string
+}
+
+// corpusDir finds ../shared/corpus/dbt from the repository root, or
+// $WEFT_CORPUS/dbt. It is never copied into the project.
+func corpusDir(t testing.TB) string {
+	t.Helper()
+	dir := filepath.Join("..", "..", "..", "shared", "corpus", "dbt")
+	if env := os.Getenv("WEFT_CORPUS"); env != "" {
+		dir = filepath.Join(env, "dbt")
+	}
+	if _, err := os.Stat(dir); err != nil {
+		t.Skipf("dbt corpus not found at %s (set WEFT_CORPUS to the shared corpus folder): %v", dir, err)
+	}
+	return dir
+}
+
+func corpusCases(t testing.TB) []corpusCase {
+	t.Helper()
+	dir := corpusDir(t)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []corpusCase
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		files, err := filepath.Glob(filepath.Join(dir, e.Name(), "*.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := corpusCase{name: e.Name()}
+		for _, f := range files {
+			base := filepath.Base(f)
+			switch {
+			case strings.Contains(base, "manifest"):
+				c.manifest = f
+			case strings.Contains(base, "catalog"):
+				c.catalog = f
+			case strings.Contains(base, "run_results"):
+				c.runResults = f
+			}
+		}
+		if c.manifest != "" {
+			cases = append(cases, c)
+		}
+	}
+	if len(cases) == 0 {
+		t.Skipf("no manifests in %s", dir)
+	}
+	return cases
+}
+
+// rawManifest is the part of a manifest the corpus test reads on its own,
+// with encoding/json, to check the extractor against.
+type rawManifest struct {
+	Nodes          map[string]rawNode `json:"nodes"`
+	Sources        map[string]rawNode `json:"sources"`
+	Exposures      map[string]rawNode `json:"exposures"`
+	Metrics        map[string]rawNode `json:"metrics"`
+	SemanticModels map[string]rawNode `json:"semantic_models"`
+	SavedQueries   map[string]rawNode `json:"saved_queries"`
+}
+
+type rawNode struct {
+	ResourceType string `json:"resource_type"`
+	Config       struct {
+		Enabled *bool `json:"enabled"`
+	} `json:"config"`
+	DependsOn struct {
+		Nodes []string `json:"nodes"`
+	} `json:"depends_on"`
+}
+
+// datasetNodes returns the enabled nodes that become datasets, by
+// unique_id, from the raw manifest.
+func (m rawManifest) datasetNodes() map[string]rawNode {
+	out := map[string]rawNode{}
+	add := func(nodes map[string]rawNode, types ...string) {
+		for id, n := range nodes {
+			if n.Config.Enabled != nil && !*n.Config.Enabled {
+				continue
+			}
+			if len(types) > 0 && !slices.Contains(types, n.ResourceType) {
+				continue
+			}
+			out[id] = n
+		}
+	}
+	add(m.Nodes, "model", "seed", "snapshot")
+	add(m.Sources)
+	add(m.Exposures)
+	add(m.Metrics)
+	add(m.SemanticModels)
+	add(m.SavedQueries)
+	return out
+}
+
+// edgeObs is one observation of a table edge: the datasets and the node
+// whose depends_on produced it.
+type edgeObs struct {
+	From, To graph.DatasetID
+	Origin   string
+}
+
+func TestCorpus(t *testing.T) {
+	for _, c := range corpusCases(t) {
+		t.Run(c.name, func(t *testing.T) {
+			manifest := mustRead(t, c.manifest)
+			p, err := Load(t.Context(), manifest, maybeRead(t, c.catalog), maybeRead(t, c.runResults), Options{Account: "corpus"})
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			g := p.Graph()
+			stmts := p.Statements()
+
+			var raw rawManifest
+			if err := json.Unmarshal(manifest, &raw); err != nil {
+				t.Fatalf("encoding/json: %v", err)
+			}
+			nodes := raw.datasetNodes()
+			want := map[edgeObs]bool{}
+			for id, n := range nodes {
+				for _, dep := range n.DependsOn.Nodes {
+					if _, ok := nodes[dep]; !ok {
+						continue
+					}
+					from, to := p.Node(dep).DatasetID(), p.Node(id).DatasetID()
+					if from.IsZero() || to.IsZero() {
+						t.Errorf("%s -> %s: node without a dataset ID", dep, id)
+						continue
+					}
+					if from == to {
+						t.Errorf("%s -> %s: both build %s", dep, id, from)
+						continue
+					}
+					want[edgeObs{from, to, id}] = true
+				}
+			}
+			got := map[edgeObs]bool{}
+			for _, e := range g.Edges {
+				for _, ev := range e.Evidence {
+					got[edgeObs{e.From, e.To, ev.Origin}] = true
+				}
+			}
+			if diff := cmp.Diff(sortedObs(want), sortedObs(got)); diff != "" {
+				t.Errorf("table edges differ from depends_on (-want +got):\n%s", diff)
+			}
+			wantIDs := map[graph.EdgeID]bool{}
+			for o := range want {
+				wantIDs[graph.EdgeID{From: o.From, To: o.To}] = true
+			}
+			if len(wantIDs) != len(g.Edges) {
+				t.Errorf("got %d edges, want %d", len(g.Edges), len(wantIDs))
+			}
+
+			for _, s := range stmts {
+				if s.SQL == "" || s.Dialect == "" || s.Origin.File == "" || s.Origin.NodeID == "" {
+					t.Errorf("incomplete statement %+v", s.Origin)
+				}
+			}
+			counts := map[string]int{}
+			for _, f := range g.Findings {
+				counts[f.Code]++
+			}
+			columns := 0
+			for _, d := range g.Datasets {
+				columns += len(d.Columns)
+			}
+			t.Logf("%s v%d %s: nodes=%d datasets=%d columns=%d edges=%d jobs=%d runs=%d statements=%d findings=%d %v",
+				c.name, p.SchemaVersion, p.AdapterType, len(p.Nodes), len(g.Datasets), columns, len(g.Edges),
+				len(g.Jobs), len(g.Runs), len(stmts), len(g.Findings), counts)
+		})
+	}
+}
+
+func sortedObs(m map[edgeObs]bool) []edgeObs {
+	out := make([]edgeObs, 0, len(m))
+	for o := range m {
+		out = append(out, o)
+	}
+	slices.SortFunc(out, func(a, b edgeObs) int {
+		return strings.Compare(a.From.String()+" "+a.To.String()+" "+a.Origin, b.From.String()+" "+b.To.String()+" "+b.Origin)
+	})
+	return out
+}
+
+func mustRead(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func maybeRead(t testing.TB, path string) []byte {
+	t.Helper()
+	if path == "" {
+		return nil
+	}
+	return mustRead(t, path)
+}
