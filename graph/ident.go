@@ -41,7 +41,7 @@ type Ident struct {
 }
 
 // SplitName splits a dotted name into its parts. Parts may be quoted with
-// double quotes ("a.b", with "" for a quote) or backticks (`a.b`, with “
+// double quotes ("a.b", with "" for a quote) or backticks (`a.b`, with a doubled backtick
 // for a backtick); dots inside quotes do not split. Surrounding spaces of
 // unquoted parts are trimmed.
 func SplitName(s string) ([]Ident, error) {
