@@ -60,9 +60,10 @@ type Stats struct {
 // Weaver accumulates batches and builds the graph. It is not safe for
 // concurrent use; Build parallelises internally.
 type Weaver struct {
-	opts  Options
-	g     *graph.Graph
-	stmts []extractors.Statement
+	opts    Options
+	g       *graph.Graph
+	stmts   []extractors.Statement
+	outputs map[graph.DatasetID][]string
 }
 
 // New returns an empty Weaver.
@@ -73,8 +74,14 @@ func New(opts Options) *Weaver {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Weaver{opts: opts, g: graph.New()}
+	return &Weaver{opts: opts, g: graph.New(), outputs: map[graph.DatasetID][]string{}}
 }
+
+// Outputs returns, after Build, the output columns of each statement
+// Target (dbt model) whose SQL was fully analysed: what the model really
+// produces, whatever its YAML documents. weft check compares them with
+// production.
+func (w *Weaver) Outputs() map[graph.DatasetID][]string { return w.outputs }
 
 // Add merges a batch's graph fragment and queues its statements.
 func (w *Weaver) Add(b extractors.Batch) {
@@ -403,6 +410,9 @@ func (w *Weaver) applyOne(cat *catalog, grp *group, s extractors.Statement, res 
 	// Teach the catalog the output columns of what was built, so later
 	// levels can expand `select *` from it, and give the dataset its columns
 	// when no metadata listed them.
+	if isDBT && res.Status == sqlparse.StatusFull && len(res.OutputColumns) > 0 {
+		w.outputs[s.Target] = res.OutputColumns
+	}
 	if len(res.OutputColumns) > 0 {
 		for _, to := range writes {
 			if cat.add(to, res.OutputColumns) {
