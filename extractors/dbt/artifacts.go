@@ -100,6 +100,7 @@ func mergeCatalogColumns(cat []catalogColumn, manifest []Column) []Column {
 		col := Column{Name: c.name, Type: c.typ, Description: c.comment, Index: c.index}
 		if i := columnIndex(manifest, c.name, c.name); i >= 0 && !used[i] {
 			used[i] = true
+			col.Documented = true
 			if manifest[i].Description != "" {
 				col.Description = manifest[i].Description
 			}

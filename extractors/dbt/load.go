@@ -370,7 +370,7 @@ func parseNode(v gjson.Result) (n *Node, enabled bool) {
 			})
 		case "columns":
 			f.ForEach(func(ck, cv gjson.Result) bool {
-				c := Column{Name: ck.String()}
+				c := Column{Name: ck.String(), Documented: true}
 				quoted := false
 				cv.ForEach(func(fk, fv gjson.Result) bool {
 					switch fk.String() {

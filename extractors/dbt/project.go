@@ -140,6 +140,10 @@ type Column struct {
 	// Index is the catalog's 1-based position; 0 for manifest-only columns.
 	Index int
 	Tests []string // sorted
+	// Documented is true when the manifest declares the column (in YAML),
+	// as opposed to a column only the catalog knows. Enforced contracts
+	// are checked against the documented columns.
+	Documented bool
 }
 
 // TestInfo says what a test node checks.
