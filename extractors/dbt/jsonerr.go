@@ -31,7 +31,7 @@ func checkJSON(name string, data []byte) error {
 		where = " (inside " + path + ")"
 	}
 	if offset >= len(data) {
-		return fmt.Errorf("%s:%d:%d: truncated JSON: input ends at byte %d%s; regenerate the file", name, line, col, offset, where)
+		return fmt.Errorf("%s:%d:%d: truncated JSON: input ends at byte %d%s; re-run dbt to regenerate it", name, line, col, offset, where)
 	}
 	return fmt.Errorf("%s:%d:%d: invalid JSON at byte %d%s: %s", name, line, col, offset, where, reason)
 }
