@@ -1,7 +1,6 @@
 package graph
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -24,19 +23,17 @@ type document struct {
 // Encode writes g as an indented, versioned JSON document. Every list is
 // sorted (datasets, jobs and edges by ID, runs by ID, evidence by its merge
 // key, identities, tests and findings by value), so the same graph always
-// gives the same bytes. Column order is kept: it is the dataset's. g is not
+// gives the same bytes. Column order is kept: it is the dataset's. Small
+// leaf objects (a column, an identity, a piece of evidence, a finding) take
+// one line each, so that diffs of snapshots read line by line. g is not
 // modified.
 func Encode(w io.Writer, g *Graph) error {
 	doc := toDocument(g)
-	bw := bufio.NewWriterSize(w, 64<<10)
-	enc := json.NewEncoder(bw)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(doc); err != nil {
-		return fmt.Errorf("encode graph: %w", err)
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("write graph: %w", err)
+	e := &encoder{w: w, buf: make([]byte, 0, 128<<10)}
+	e.document(doc)
+	e.flush()
+	if e.err != nil {
+		return fmt.Errorf("write graph: %w", e.err)
 	}
 	return nil
 }

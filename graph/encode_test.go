@@ -2,6 +2,7 @@ package graph
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -56,7 +57,7 @@ func richGraph() *Graph {
 
 	g := New()
 	g.AddDataset(Dataset{ID: loans, Platform: Snowflake, Kind: KindSource, Description: "Loans as landed by Snowpipe.",
-		Columns: []Column{{Name: "ID", Type: "NUMBER(38,0)"}, {Name: "PRINCIPAL", Type: "NUMBER(18,2)"}, {Name: "STATUS", Type: "VARCHAR"}},
+		Columns:    []Column{{Name: "ID", Type: "NUMBER(38,0)"}, {Name: "PRINCIPAL", Type: "NUMBER(18,2)"}, {Name: "STATUS", Type: "VARCHAR"}},
 		Identities: []Identity{{ID: DatasetID{Namespace: "dbt://acmebank", Name: "source.acme_risk.raw.loans"}, Reason: "dbt source relation_name"}},
 	})
 	g.AddDataset(Dataset{ID: stg, Platform: Snowflake, Kind: KindModel,
@@ -248,6 +249,37 @@ func BenchmarkDecode(b *testing.B) {
 	for b.Loop() {
 		if _, err := Decode(bytes.NewReader(data)); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// FuzzAppendString checks the hand-written string encoder against
+// encoding/json: the output must be valid JSON that decodes to what
+// encoding/json's own encoding decodes to.
+func FuzzAppendString(f *testing.F) {
+	for _, s := range []string{"", "plain", "quote \" and \\ backslash", "tab\tnew\nline\r", "\x00\x1f\x7f", "bad \xff utf8", "line\u2028sep\u2029", "</script><script>alert(1)</script>", "é中🙂"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var got, want string
+		if err := json.Unmarshal(appendString(nil, s), &got); err != nil {
+			t.Fatalf("appendString(%q) is not valid JSON: %v", s, err)
+		}
+		ref, _ := json.Marshal(s)
+		if err := json.Unmarshal(ref, &want); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Fatalf("appendString(%q) decodes to %q, encoding/json gives %q", s, got, want)
+		}
+	})
+}
+
+func TestAppendFloat(t *testing.T) {
+	for _, f := range []float64{0, 1, 0.5, 0.8, 1.0 / 3, 1e-7, 123456789, 1e21, -2.5e-9} {
+		want, _ := json.Marshal(f)
+		if got := string(appendFloat(nil, f)); got != string(want) {
+			t.Errorf("appendFloat(%v) = %s, want %s", f, got, want)
 		}
 	}
 }
