@@ -32,7 +32,7 @@ func Analyze(in Input, schema Schema) (res Result) {
 		res.finish()
 		return res
 	}
-	res = analyzeColumns(in, toks, scan)
+	res = analyzeColumns(in, toks, scan, schema)
 	res.finish()
 	return res
 }
@@ -51,6 +51,24 @@ func tableOnly(in Input, scan tableScan) Result {
 func (r *Result) finish() {
 	r.Writes = sortTables(r.Writes)
 	r.Reads = sortTables(r.Reads)
+	// One entry per target column: MERGE can assign a column in UPDATE and
+	// INSERT, INSERT ALL can write it from several branches.
+	merged := r.Columns[:0]
+	type colKey struct {
+		t Table
+		c string
+	}
+	index := map[colKey]int{}
+	for _, c := range r.Columns {
+		key := colKey{c.Target, c.Column}
+		if k, ok := index[key]; ok {
+			merged[k].Sources = append(merged[k].Sources, c.Sources...)
+			continue
+		}
+		index[key] = len(merged)
+		merged = append(merged, c)
+	}
+	r.Columns = merged
 	for i := range r.Columns {
 		r.Columns[i].Sources = sortSources(r.Columns[i].Sources)
 	}

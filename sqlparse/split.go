@@ -113,10 +113,10 @@ func classify(t *tokens) Kind {
 					}
 				}
 				return KindCreateTable
-			case t.isAny(j, "schema", "database", "stage", "function", "procedure", "sequence", "role", "user", "warehouse", "pipe", "stream", "task", "file", "catalog", "index", "tag", "masking", "row", "network", "integration", "share", "external", "temp", "temporary", "transient", "secure", "or", "materialized", "recursive", "volatile", "global", "local", "if", "not", "exists", "dynamic", "iceberg", "hybrid", "event", "streaming", "live", "multiset", "set"):
-				if t.isAny(j, "schema", "database", "stage", "function", "procedure", "sequence", "role", "user", "warehouse", "pipe", "stream", "task", "file", "catalog", "index", "tag", "masking", "row", "network", "integration", "share") {
-					return KindOther
-				}
+			case t.isAny(j, "or", "replace", "temp", "temporary", "transient", "secure", "materialized", "recursive",
+				"volatile", "global", "local", "if", "not", "exists", "dynamic", "iceberg", "hybrid", "multiset",
+				"external", "streaming", "live", "unlogged", "force"):
+				continue
 			default:
 				return KindOther
 			}
