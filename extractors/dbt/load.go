@@ -441,6 +441,11 @@ func parseNode(v gjson.Result) (n *Node, enabled bool) {
 }
 
 func appendStrings(dst []string, arr gjson.Result) []string {
+	// gjson calls ForEach's iterator once for a scalar; a null or malformed
+	// list must add nothing, not an empty name.
+	if !arr.IsArray() {
+		return dst
+	}
 	arr.ForEach(func(_, v gjson.Result) bool {
 		dst = append(dst, v.String())
 		return true
