@@ -427,11 +427,36 @@ func (w *Weaver) applyOne(cat *catalog, grp *group, s extractors.Statement, res 
 	w.recordDiagnostics(s, origin, res)
 }
 
+// unresolvedPrefix starts sqlparse's diagnostic for a column reference
+// that no source in scope provides.
+const unresolvedPrefix = `cannot resolve column "`
+
 // recordDiagnostics turns a statement's diagnostics into findings when the
-// parse was not complete: users see what weft could not understand.
+// parse was not complete: users see what weft could not understand. Each
+// column reference that matched no source becomes its own
+// unresolved_column finding, which weft check turns into unknown_column
+// errors when the upstream columns are known.
 func (w *Weaver) recordDiagnostics(s extractors.Statement, origin string, res sqlparse.Result) {
 	if res.Status == sqlparse.StatusFull {
 		return
+	}
+	for _, d := range res.Diagnostics {
+		rest, ok := strings.CutPrefix(d.Message, unresolvedPrefix)
+		if !ok {
+			continue
+		}
+		col, _, _ := strings.Cut(rest, `"`)
+		subject := graph.ColumnID{Dataset: s.Target, Column: col}.String()
+		if s.Target.IsZero() {
+			subject = col
+		}
+		w.g.AddFinding(graph.Finding{
+			Severity: graph.SeverityInfo,
+			Code:     "unresolved_column",
+			Location: fmt.Sprintf("%s:%d:%d", origin, d.Line, d.Col),
+			Subject:  subject,
+			Message:  fmt.Sprintf("column %s matches no column of the tables in scope", col),
+		})
 	}
 	sev := graph.SeverityInfo
 	if res.Status == sqlparse.StatusFailed {

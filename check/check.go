@@ -1,0 +1,424 @@
+// Package check compares a pull request's dbt project with the production
+// lineage graph and reports what the change would break downstream, in dbt
+// and beyond it: Snowflake views and scheduled queries, Databricks jobs and
+// tables.
+//
+// Rules:
+//
+//	removed_node       a model, source, seed or snapshot is gone but still used downstream
+//	removed_column     a column is gone but still used downstream (DIRECT or INDIRECT)
+//	renamed_column     a column has a new name and the same upstream expression; its uses break
+//	unknown_column     compiled SQL reads a column its upstream does not have
+//	dangling_ref       compiled SQL reads a relation that is neither a dbt node nor known in production
+//	type_changed       a column used downstream changed type (warning)
+//	contract_violation an enforced contract's columns differ from the SQL's output columns
+//	cycle              the dbt DAG has a dependency cycle
+package check
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/weftdata/weft/extractors/dbt"
+	"github.com/weftdata/weft/graph"
+)
+
+// Rule identifiers.
+const (
+	RuleRemovedNode       = "removed_node"
+	RuleRemovedColumn     = "removed_column"
+	RuleRenamedColumn     = "renamed_column"
+	RuleUnknownColumn     = "unknown_column"
+	RuleDanglingRef       = "dangling_ref"
+	RuleTypeChanged       = "type_changed"
+	RuleContractViolation = "contract_violation"
+	RuleCycle             = "cycle"
+)
+
+// Rules lists every rule with its default severity and a one-line
+// description, for SARIF and documentation.
+var Rules = []RuleInfo{
+	{RuleRemovedNode, graph.SeverityError, "A removed model, source, seed or snapshot is still used downstream."},
+	{RuleRemovedColumn, graph.SeverityError, "A removed column is still used downstream (DIRECT or INDIRECT)."},
+	{RuleRenamedColumn, graph.SeverityError, "A column was renamed (same expression, new name) and its downstream uses still read the old name."},
+	{RuleUnknownColumn, graph.SeverityError, "Compiled SQL reads a column that its upstream relation does not have."},
+	{RuleDanglingRef, graph.SeverityError, "Compiled SQL reads a relation that is neither a dbt node nor a table known in production."},
+	{RuleTypeChanged, graph.SeverityWarning, "A column used downstream changed type."},
+	{RuleContractViolation, graph.SeverityError, "An enforced contract's columns differ from the compiled SQL's output columns."},
+	{RuleCycle, graph.SeverityError, "The dbt dependency graph has a cycle."},
+}
+
+// RuleInfo describes a rule.
+type RuleInfo struct {
+	ID, Severity, Description string
+}
+
+// Finding is one problem the change causes.
+type Finding struct {
+	Rule     string `json:"rule"`
+	Severity string `json:"severity"`
+	// Subject is the changed node or column, as "NAME" or "NAME.COLUMN".
+	Subject string `json:"subject"`
+	Message string `json:"message"`
+	// File and Line locate the change in the dbt project when known.
+	File string `json:"file,omitempty"`
+	Line int    `json:"line,omitempty"`
+	// Affected are the downstream nodes and columns that break, nearest
+	// first.
+	Affected []Affected `json:"affected,omitempty"`
+}
+
+// Affected is one downstream node or column and the path that reaches it.
+type Affected struct {
+	ID       string `json:"id"` // dataset or dataset.column, namespace included
+	Name     string `json:"name"`
+	Column   string `json:"column,omitempty"`
+	Platform string `json:"platform"`
+	Kind     string `json:"kind"`
+	Path     []Hop  `json:"path"`
+}
+
+// Hop is one edge on an evidence path.
+type Hop struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+	// Type is DIRECT/INDIRECT with its subtype for column edges, "table"
+	// for table edges.
+	Type string `json:"type"`
+	// Via says how the edge is known ("dbt model.acme.fct_loans",
+	// "databricks run 123") and, when it crosses platforms, through which
+	// identity link.
+	Via string `json:"via"`
+}
+
+// Input is what Run compares.
+type Input struct {
+	// Base is the production graph: a snapshot, the store's current graph,
+	// or the graph of the production manifest.
+	Base *graph.Graph
+	// PR is the pull request's graph, built with column lineage.
+	PR *graph.Graph
+	// Project is the pull request's parsed dbt project.
+	Project *dbt.Project
+	// Outputs are the output columns the SQL of each PR model produces, as
+	// analysed (weave's Outputs); they are the truth for what a model
+	// provides, whatever its YAML documents.
+	Outputs map[graph.DatasetID][]string
+}
+
+// Run applies every rule and returns the findings, sorted by severity,
+// rule and subject.
+func Run(in Input) []Finding {
+	c := &checker{in: in, base: in.Base, pr: in.PR}
+	c.index()
+	c.removed()
+	c.unknownColumns()
+	c.danglingRefs()
+	c.contracts()
+	c.cycles()
+	slices.SortFunc(c.out, func(a, b Finding) int {
+		return cmp.Or(
+			cmp.Compare(severityRank(a.Severity), severityRank(b.Severity)),
+			cmp.Compare(a.Rule, b.Rule),
+			cmp.Compare(a.Subject, b.Subject),
+			cmp.Compare(a.Message, b.Message),
+		)
+	})
+	return c.out
+}
+
+// severityRank orders errors before warnings before info.
+func severityRank(s string) int {
+	switch s {
+	case graph.SeverityError:
+		return 0
+	case graph.SeverityWarning:
+		return 1
+	}
+	return 2
+}
+
+// AtLeast reports whether severity s is at or above threshold.
+func AtLeast(s, threshold string) bool { return severityRank(s) <= severityRank(threshold) }
+
+type checker struct {
+	in       Input
+	base, pr *graph.Graph
+	out      []Finding
+
+	// prByUID maps dbt unique_id → PR dataset; baseByUID the same for base.
+	prByUID, baseByUID map[string]graph.DatasetID
+	// prNode maps a PR dataset to its dbt node.
+	prNode map[graph.DatasetID]*dbt.Node
+	// baseDown and prDown index column edges by upstream column.
+	baseColDown map[graph.ColumnID][]*graph.ColumnEdge
+	baseDown    map[graph.DatasetID][]*graph.Edge
+	prColUp     map[graph.ColumnID][]*graph.ColumnEdge
+}
+
+func (c *checker) index() {
+	c.prByUID = byUniqueID(c.pr)
+	c.baseByUID = byUniqueID(c.base)
+	c.prNode = map[graph.DatasetID]*dbt.Node{}
+	if c.in.Project != nil {
+		for _, n := range c.in.Project.Nodes {
+			if id := n.DatasetID(); !id.IsZero() {
+				c.prNode[id] = n
+			}
+		}
+	}
+	c.baseColDown = map[graph.ColumnID][]*graph.ColumnEdge{}
+	for _, e := range c.base.ColumnEdges {
+		c.baseColDown[e.From] = append(c.baseColDown[e.From], e)
+	}
+	c.baseDown = map[graph.DatasetID][]*graph.Edge{}
+	for _, e := range c.base.Edges {
+		c.baseDown[e.From] = append(c.baseDown[e.From], e)
+	}
+	c.prColUp = map[graph.ColumnID][]*graph.ColumnEdge{}
+	for _, e := range c.pr.ColumnEdges {
+		c.prColUp[e.To] = append(c.prColUp[e.To], e)
+	}
+}
+
+func byUniqueID(g *graph.Graph) map[string]graph.DatasetID {
+	out := map[string]graph.DatasetID{}
+	for id, d := range g.Datasets {
+		if uid := d.Properties["dbt_unique_id"]; uid != "" {
+			out[uid] = id
+		}
+	}
+	return out
+}
+
+// prDataset finds the PR's version of a base dataset: same relation, or
+// same dbt unique_id.
+func (c *checker) prDataset(baseID graph.DatasetID) (*graph.Dataset, bool) {
+	if d, ok := c.pr.Datasets[baseID]; ok {
+		return d, true
+	}
+	if uid := c.base.Datasets[baseID].Properties["dbt_unique_id"]; uid != "" {
+		if id, ok := c.prByUID[uid]; ok {
+			return c.pr.Datasets[id], true
+		}
+	}
+	return nil, false
+}
+
+// isDBTBuilt reports whether a base dataset is something a dbt project
+// defines and a PR can therefore remove.
+func isDBTBuilt(d *graph.Dataset) bool {
+	switch d.Properties["resource_type"] {
+	case "model", "source", "seed", "snapshot":
+		return true
+	}
+	return false
+}
+
+// removed finds removed nodes and columns, renames, and type changes.
+func (c *checker) removed() {
+	for _, id := range sortedIDs(c.base.Datasets) {
+		bd := c.base.Datasets[id]
+		if !isDBTBuilt(bd) || !c.sameProject(bd) {
+			continue
+		}
+		pd, ok := c.prDataset(id)
+		if !ok {
+			affected := c.downstreamOfDataset(id)
+			if len(affected) == 0 {
+				continue
+			}
+			c.out = append(c.out, Finding{
+				Rule: RuleRemovedNode, Severity: graph.SeverityError,
+				Subject:  id.Name,
+				Message:  fmt.Sprintf("%s %s was removed but %s still use it", bd.Properties["resource_type"], bd.Properties["dbt_unique_id"], countNoun(len(affected), "downstream node")),
+				File:     bd.Properties["original_file_path"],
+				Affected: affected,
+			})
+			continue
+		}
+		c.removedColumns(bd, pd)
+	}
+}
+
+// sameProject reports whether a base dataset belongs to the PR's project;
+// a base graph may hold several dbt projects and a PR changes one.
+func (c *checker) sameProject(d *graph.Dataset) bool {
+	if c.in.Project == nil {
+		return true
+	}
+	uid := d.Properties["dbt_unique_id"]
+	if uid == "" {
+		return false
+	}
+	// unique_ids are "<type>.<package>.<name>": the project is the package.
+	parts := strings.SplitN(uid, ".", 3)
+	return len(parts) == 3 && (parts[1] == c.in.Project.Name || c.in.Project.Node(uid) != nil || c.ownsPackage(parts[1]))
+}
+
+func (c *checker) ownsPackage(pkg string) bool {
+	for _, n := range c.in.Project.Nodes {
+		if n.PackageName == pkg {
+			return true
+		}
+	}
+	return false
+}
+
+// prColumns is what the PR version of a dataset provides: the analysed SQL
+// output when there is one, else its known columns.
+func (c *checker) prColumns(pd *graph.Dataset) []graph.Column {
+	if out, ok := c.in.Outputs[pd.ID]; ok && len(out) > 0 {
+		cols := make([]graph.Column, len(out))
+		for i, name := range out {
+			cols[i] = graph.Column{Name: name}
+			if known, ok := findColumn(pd, name); ok {
+				cols[i].Type = known.Type
+			}
+		}
+		return cols
+	}
+	return pd.Columns
+}
+
+func (c *checker) removedColumns(bd, pd *graph.Dataset) {
+	prCols := c.prColumns(pd)
+	if len(prCols) == 0 {
+		return // nothing known about the PR's columns: no claim either way
+	}
+	has := func(name string) (graph.Column, bool) {
+		for _, col := range prCols {
+			if strings.EqualFold(col.Name, name) {
+				return col, true
+			}
+		}
+		return graph.Column{}, false
+	}
+	var added []graph.Column
+	for _, col := range prCols {
+		if _, ok := findColumn(bd, col.Name); !ok {
+			added = append(added, col)
+		}
+	}
+	node := c.prNode[pd.ID]
+	for _, bc := range bd.Columns {
+		colID := graph.ColumnID{Dataset: bd.ID, Column: bc.Name}
+		pc, ok := has(bc.Name)
+		if ok {
+			if bc.Type != "" && pc.Type != "" && !sameType(bc.Type, pc.Type) {
+				if affected := c.downstreamOfColumn(colID); len(affected) > 0 {
+					f := Finding{
+						Rule: RuleTypeChanged, Severity: graph.SeverityWarning,
+						Subject:  bd.ID.Name + "." + bc.Name,
+						Message:  fmt.Sprintf("column %s changed type from %s to %s and %s read it", bc.Name, bc.Type, pc.Type, countNoun(len(affected), "downstream node")),
+						Affected: affected,
+					}
+					c.locate(&f, node, bc.Name)
+					c.out = append(c.out, f)
+				}
+			}
+			continue
+		}
+		affected := c.downstreamOfColumn(colID)
+		if len(affected) == 0 {
+			continue
+		}
+		f := Finding{
+			Rule: RuleRemovedColumn, Severity: graph.SeverityError,
+			Subject:  bd.ID.Name + "." + bc.Name,
+			Message:  fmt.Sprintf("column %s was removed from %s but %s still read it", bc.Name, bd.ID.Name, countNoun(len(affected), "downstream node")),
+			Affected: affected,
+		}
+		if newName, ok := c.renamedTo(colID, pd.ID, added); ok {
+			f.Rule = RuleRenamedColumn
+			f.Message = fmt.Sprintf("column %s of %s was renamed to %s but %s still read %s", bc.Name, bd.ID.Name, newName, countNoun(len(affected), "downstream node"), bc.Name)
+			c.locate(&f, node, newName)
+		} else {
+			c.locate(&f, node, "")
+		}
+		c.out = append(c.out, f)
+	}
+}
+
+// renamedTo reports whether one of the PR's new columns has exactly the
+// upstream sources (and transformation types) the removed column had.
+func (c *checker) renamedTo(removed graph.ColumnID, prID graph.DatasetID, added []graph.Column) (string, bool) {
+	want := upstreamKey(c.baseUpstream(removed))
+	if want == "" {
+		return "", false
+	}
+	for _, col := range added {
+		got := upstreamKey(c.prColUp[graph.ColumnID{Dataset: prID, Column: col.Name}])
+		if got == want {
+			return col.Name, true
+		}
+	}
+	return "", false
+}
+
+func (c *checker) baseUpstream(col graph.ColumnID) []*graph.ColumnEdge {
+	var out []*graph.ColumnEdge
+	for _, e := range c.base.ColumnEdges {
+		if e.To == col {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// upstreamKey renders a column's upstream edges (source column and
+// transformation) as a comparable string.
+func upstreamKey(edges []*graph.ColumnEdge) string {
+	keys := make([]string, 0, len(edges))
+	for _, e := range edges {
+		keys = append(keys, strings.ToUpper(e.From.String())+" "+e.Type+"/"+e.Subtype)
+	}
+	slices.Sort(keys)
+	return strings.Join(slices.Compact(keys), "\n")
+}
+
+func findColumn(d *graph.Dataset, name string) (graph.Column, bool) {
+	for _, c := range d.Columns {
+		if strings.EqualFold(c.Name, name) {
+			return c, true
+		}
+	}
+	return graph.Column{}, false
+}
+
+// sameType compares warehouse types loosely: case and spacing do not
+// matter, and Snowflake's synonyms (TEXT = VARCHAR, NUMBER(38,0) = NUMBER)
+// are equal.
+func sameType(a, b string) bool {
+	norm := func(s string) string {
+		s = strings.ToUpper(strings.ReplaceAll(s, " ", ""))
+		switch {
+		case s == "TEXT" || s == "STRING" || strings.HasPrefix(s, "VARCHAR"):
+			return "VARCHAR"
+		case s == "NUMBER(38,0)" || s == "INT" || s == "INTEGER" || s == "BIGINT":
+			return "NUMBER"
+		}
+		return s
+	}
+	return norm(a) == norm(b)
+}
+
+func countNoun(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+func sortedIDs[V any](m map[graph.DatasetID]V) []graph.DatasetID {
+	ids := make([]graph.DatasetID, 0, len(m))
+	for id := range m {
+		ids = append(ids, id)
+	}
+	slices.SortFunc(ids, func(a, b graph.DatasetID) int {
+		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
+	})
+	return ids
+}
