@@ -161,6 +161,27 @@ func (l configLoader) load(file, dir string, data []byte) ([]source, error) {
 	return out, nil
 }
 
+// fromFlags builds a source from command-line values, as if it were an
+// entry of weft.yaml in the working directory, named after its type. Empty
+// values are left out.
+func (l configLoader) fromFlags(typ string, values [][2]string) (source, error) {
+	str := func(v string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v} }
+	item := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+	item.Content = append(item.Content, str("type"), str(typ))
+	for _, kv := range values {
+		if kv[1] != "" {
+			item.Content = append(item.Content, str(kv[0]), str(kv[1]))
+		}
+	}
+	var errs configErrors
+	src, ok := l.loadSource("command line", ".", item, &errs)
+	if !ok {
+		return source{}, errs.err()
+	}
+	src.Location = "command line"
+	return src, nil
+}
+
 // loadSource decodes one entry of the sources list.
 func (l configLoader) loadSource(file, dir string, item *yaml.Node, errs *configErrors) (source, bool) {
 	if item.Kind != yaml.MappingNode {

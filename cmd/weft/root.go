@@ -130,7 +130,10 @@ Exit codes: 0 ok, 1 failure, 2 bad flags or arguments.`),
 		return &usageError{err}
 	})
 
+	reg := sourceRegistry()
 	root.AddCommand(
+		newSnapshotCmd(a, reg, nil),
+		newLineageCmd(a, nil),
 		newVersionCmd(a, nil),
 	)
 	return root
