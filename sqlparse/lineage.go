@@ -244,6 +244,14 @@ func findRel(sc *scope, qual []string) *relation {
 				}
 			}
 		}
+		// An aliased table referenced by its own name (FROM tab2 a ...
+		// tab2.col), which some engines accept.
+		for _, r := range s.rels {
+			if r.base && strings.EqualFold(r.table.Name, qual[len(qual)-1]) &&
+				(len(qual) == 1 || strings.EqualFold(r.table.Schema, qual[len(qual)-2])) {
+				return r
+			}
+		}
 	}
 	return nil
 }
@@ -281,7 +289,10 @@ func (a *analyzer) columnRef(cr *pg.ColumnRef, c *exprCtx) []Source {
 			if r.knows() {
 				a.diag(cr.Location, SeverityWarning, "column %q not found in %s", name, r.alias)
 				a.partial = true
-				return nil
+			}
+			if r.base {
+				// The reference is explicit: trust it over a stale schema.
+				return []Source{{Table: r.table, Column: name, Type: graph.Direct, Subtype: graph.SubtypeIdentity}}
 			}
 			return nil
 		}

@@ -183,6 +183,11 @@ func (w *rewriter) run() {
 		switch tk.kind {
 		case tPunct:
 			switch txt {
+			case ",":
+				// A trailing comma before FROM or ')' (Snowflake allows it).
+				if t.isAny(i+1, "from") || (t.punct(i+1, ')') && kind != KindOther) {
+					w.replaceTok(i, " ")
+				}
 			case "(":
 				depth++
 				having[depth] = false
@@ -373,6 +378,31 @@ func (w *rewriter) run() {
 				}
 				w.blank(i, k-1)
 				i = k - 1
+			}
+		case "join":
+			// JOIN without ON (Snowflake allows it): add ON TRUE.
+			if !t.isAny(i-1, "cross", "natural") {
+				j := i + 1
+				for t.is(j, "lateral") {
+					j++
+				}
+				if t.punct(j, '(') {
+					j = t.matchParen(j) + 1
+				} else {
+					_, j = t.qualifiedName(j, w.d)
+					if t.punct(j, '(') {
+						j = t.matchParen(j) + 1
+					}
+				}
+				if t.is(j, "as") {
+					j++
+				}
+				if t.isName(j) && !t.isAny(j, "on", "using", "where", "group", "order", "limit", "join", "left", "right", "inner", "full", "cross", "union", "having", "qualify", "window", "natural", "lateral", "pivot", "unpivot", "sample", "tablesample", "at", "before", "changes", "match_condition", "except", "intersect", "minus") {
+					j++
+				}
+				if j > i+1 && j-1 < n && !t.isAny(j, "on", "using", "at", "before", "changes", "match_condition", "pivot", "unpivot", "sample", "tablesample", "with", "version", "timestamp", "for") && !t.punct(j, '(') && !t.punct(j, ',') && !t.op(j, ":") && !t.punct(j, '.') {
+					w.add(t.toks[j-1].end, t.toks[j-1].end, " ON TRUE")
+				}
 			}
 		case "rlike", "regexp":
 			if t.is(i-1, "not") {
