@@ -111,17 +111,29 @@ func writeText(w io.Writer, r Report) error {
 const markdownLimit = 65000
 
 func writeMarkdown(w io.Writer, r Report, limit int) error {
-	var head strings.Builder
-	fmt.Fprintf(&head, "### weft check\n\n%s (compared with %s)\n\n", summary(r), mdEscape(r.Base))
+	// Room for one truncation note, however the text is cut.
+	const reserve = 200
+	var b strings.Builder
+	fmt.Fprintf(&b, "### weft check\n\n%s (compared with %s)\n\n", summary(r), mdEscape(r.Base))
+	truncated := 0
 	if len(r.Findings) > 0 {
-		head.WriteString("| severity | rule | subject | location | downstream |\n|---|---|---|---|---|\n")
-		for _, f := range r.Findings {
-			fmt.Fprintf(&head, "| %s | `%s` | `%s` | %s | %d |\n", f.Severity, f.Rule, mdEscape(f.Subject), mdEscape(location(f)), len(f.Affected))
+		b.WriteString("| severity | rule | subject | location | downstream |\n|---|---|---|---|---|\n")
+		for i, f := range r.Findings {
+			row := fmt.Sprintf("| %s | `%s` | `%s` | %s | %d |\n", f.Severity, f.Rule, mdEscape(f.Subject), mdEscape(location(f)), len(f.Affected))
+			if b.Len()+len(row) > limit-reserve {
+				truncated = len(r.Findings) - i
+				fmt.Fprintf(&b, "\n_Truncated: %d more findings not shown (run `weft check --format text` for all)._\n", truncated)
+				break
+			}
+			b.WriteString(row)
 		}
-		head.WriteString("\n")
+		b.WriteString("\n")
 	}
-	var details []string
-	for _, f := range r.Findings {
+	if truncated > 0 {
+		_, err := io.WriteString(w, b.String())
+		return err
+	}
+	for i, f := range r.Findings {
 		var d strings.Builder
 		fmt.Fprintf(&d, "<details><summary><b>%s</b> <code>%s</code>: %s</summary>\n\n", f.Severity, f.Rule, htmlEscape(f.Message))
 		if f.File != "" {
@@ -138,21 +150,13 @@ func writeMarkdown(w io.Writer, r Report, limit int) error {
 			d.WriteString("\n")
 		}
 		d.WriteString("\n</details>\n")
-		details = append(details, d.String())
-	}
-	out := head.String()
-	if len(out) > limit {
-		out = out[:limit]
-	}
-	for i, d := range details {
-		note := fmt.Sprintf("\n_Truncated: %d more findings not shown (run `weft check --format text` for all)._\n", len(details)-i)
-		if len(out)+len(d)+len(note) > limit {
-			out += note
+		if b.Len()+d.Len() > limit-reserve {
+			fmt.Fprintf(&b, "\n_Truncated: details of %d more findings not shown (run `weft check --format text` for all)._\n", len(r.Findings)-i)
 			break
 		}
-		out += d
+		b.WriteString(d.String())
 	}
-	_, err := io.WriteString(w, out)
+	_, err := io.WriteString(w, b.String())
 	return err
 }
 
