@@ -224,6 +224,11 @@ func (a *analyzer) resolveName(sc *scope, name string, loc int32) ([]Source, boo
 				return d, true
 			}
 		}
+		if len(unknown) == 0 && s.parent == nil && loc >= 0 {
+			a.diag(loc, SeverityWarning, "cannot resolve column %q", name)
+			a.partial = true
+			return nil, false
+		}
 		if len(unknown) > 1 {
 			a.diag(loc, SeverityWarning, "column %q could come from several tables without a known schema", name)
 			a.partial = true
@@ -284,6 +289,9 @@ func (a *analyzer) columnRef(cr *pg.ColumnRef, c *exprCtx) []Source {
 		if r := findRel(c.sc, parts[:k]); r != nil {
 			name := a.name(parts[k])
 			if d, ok := a.column(r, name); ok {
+				if k < len(parts)-1 {
+					return asTransformation(d) // struct field access
+				}
 				return d
 			}
 			if r.knows() {
@@ -299,11 +307,23 @@ func (a *analyzer) columnRef(cr *pg.ColumnRef, c *exprCtx) []Source {
 	}
 	name := a.name(parts[0])
 	if d, ok := a.resolveName(c.sc, name, cr.Location); ok {
+		if len(parts) > 1 {
+			return asTransformation(d) // struct field access
+		}
 		return d
 	}
-	a.diag(cr.Location, SeverityWarning, "cannot resolve column %q", name)
-	a.partial = true
 	return nil
+}
+
+func asTransformation(ds []Source) []Source {
+	out := make([]Source, len(ds))
+	for i, d := range ds {
+		if d.Type == graph.Direct && d.Subtype == graph.SubtypeIdentity {
+			d.Subtype = graph.SubtypeTransformation
+		}
+		out[i] = d
+	}
+	return out
 }
 
 // starDeps is a star used inside an expression (COUNT(t.*), ROW(t.*)).

@@ -154,7 +154,9 @@ func classify(t *tokens) Kind {
 		"rollback", "start", "end", "put", "get", "list", "ls", "rm", "remove", "explain", "analyze",
 		"vacuum", "optimize", "refresh", "msck", "cache", "uncache", "comment", "savepoint", "release",
 		"abort", "reset", "discard", "lock", "truncate", "call", "execute", "declare", "fetch", "close":
-		if w == "truncate" {
+		// A procedural block (Snowflake Scripting, anonymous blocks) holds
+		// statements: table-level lineage from the fallback.
+		if w == "truncate" || w == "declare" || (w == "begin" && i+1 < len(t.toks) && !t.isAny(i+1, "transaction", "work", "tran", "name") && !t.punct(i+1, ';')) {
 			return KindOther
 		}
 		return KindSkipped

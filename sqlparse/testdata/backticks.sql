@@ -1,0 +1,2 @@
+-- dialect: databricks
+select `Order Id`, o.`Amount` from `main`.`sales`.`orders` o
