@@ -134,6 +134,7 @@ Exit codes: 0 ok, 1 failure, 2 bad flags or arguments.`),
 	root.AddCommand(
 		newSnapshotCmd(a, reg, nil),
 		newLineageCmd(a, nil),
+		newSQLCmd(a, nil),
 		newVersionCmd(a, nil),
 	)
 	return root
