@@ -620,10 +620,20 @@ func (b *build) stats(uid, typ, mat string) *obj {
 
 // ---- run_results.json -----------------------------------------------------------------
 
-// warnings are the tests that found rows in the production run.
+// warnings are the tests (by name prefix) that found rows in the production run: payment
+// hub started sending a new channel value, and three loans are above the LTV policy limit.
 var warnings = map[string]int{
 	"accepted_values_stg_core_banking__payments_payment_channel": 2,
 	"assert_loan_to_value_within_policy":                         3,
+}
+
+func warnFailures(name string) (int, bool) {
+	for p, f := range warnings {
+		if strings.HasPrefix(name, p) {
+			return f, true
+		}
+	}
+	return 0, false
 }
 
 func (b *build) runResults() (*obj, error) {
@@ -688,7 +698,7 @@ func (b *build) runResults() (*obj, error) {
 		switch n.materialized {
 		case "test":
 			status, failures = "pass", 0
-			if f, ok := warnings[n.name]; ok {
+			if f, ok := warnFailures(n.name); ok && strings.EqualFold(n.severity, "warn") {
 				status, failures = "warn", f
 				message = fmt.Sprintf("Got %d results, configured to warn if != 0", f)
 			}

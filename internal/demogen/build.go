@@ -282,7 +282,7 @@ func (b *build) loadModels() error {
 			return fmt.Errorf("%s: model %s has no properties in a .yml file", f.path, name)
 		}
 		for k, v := range ym.Config {
-			cfg[k] = v
+			mergeConfig(cfg, k, v)
 		}
 		for _, k := range ps.config.keys {
 			v := ps.config.vals[k]
@@ -293,7 +293,7 @@ func (b *build) loadModels() error {
 				}
 				v = m
 			}
-			cfg[k] = v
+			mergeConfig(cfg, k, v)
 		}
 		n := &node{
 			uid: "model." + b.pkg() + "." + name, rtype: "model", name: name,
@@ -348,6 +348,19 @@ func (b *build) loadModels() error {
 	return nil
 }
 
+// mergeConfig applies a more specific config value: tags add up, everything else replaces.
+func mergeConfig(cfg map[string]any, k string, v any) {
+	if k == "tags" {
+		var all []any
+		for _, t := range append(stringList(cfg[k]), stringList(v)...) {
+			all = append(all, t)
+		}
+		cfg[k] = all
+		return
+	}
+	cfg[k] = v
+}
+
 func (b *build) loadSnapshots() error {
 	for _, f := range b.p.snaps {
 		ps, err := parseSQL(f.content)
@@ -360,7 +373,7 @@ func (b *build) loadSnapshots() error {
 		rel := strings.TrimPrefix(f.path, "snapshots/")
 		cfg := dirConfig(b.p.cfg.Snapshots, b.pkg(), nil)
 		for _, k := range ps.config.keys {
-			cfg[k] = ps.config.vals[k]
+			mergeConfig(cfg, k, ps.config.vals[k])
 		}
 		db := targetDatabase
 		if s, ok := cfg["target_database"].(string); ok {
