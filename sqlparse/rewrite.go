@@ -475,6 +475,11 @@ func (w *rewriter) run() {
 		if t.punct(i-1, ',') && tk.kind == tIdent && pgReserved[lw] && t.is(i+1, "as") && t.punct(i+2, '(') {
 			w.add(tk.start, tk.end, `"`+lw+`"`)
 		}
+		// default.orders, FROM both: PostgreSQL-reserved words as names.
+		if pgReserved[lw] && ((t.punct(i+1, '.') && t.isName(i+2) && !t.punct(i-1, '.')) ||
+			(t.isAny(i-1, "from", "join") && !t.isAny(i, "select", "lateral", "table", "values", "with", "only"))) {
+			w.add(tk.start, tk.end, `"`+lw+`"`)
+		}
 		// ::array, ::table and other reserved type names.
 		if t.op(i-1, "::") && pgReserved[lw] {
 			w.add(tk.start, tk.end, `"`+lw+`"`)
