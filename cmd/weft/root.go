@@ -73,6 +73,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitOK
 	}
 	fmt.Fprintf(stderr, "weft: %v\n", err)
+	// An error may choose its exit code (weft check: 2 for unreadable input).
+	var coder interface{ ExitCode() int }
+	if errors.As(err, &coder) {
+		return coder.ExitCode()
+	}
 	var uerr *usageError
 	if errors.As(err, &uerr) {
 		if cmd == nil {
@@ -136,6 +141,7 @@ Exit codes: 0 ok, 1 failure, 2 bad flags or arguments.`),
 		newLineageCmd(a, nil),
 		newSQLCmd(a, nil),
 		newVersionCmd(a, nil),
+		newCheckCmd(a, nil),
 	)
 	return root
 }

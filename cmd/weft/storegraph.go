@@ -1,0 +1,30 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/weftdata/weft/graph"
+	"github.com/weftdata/weft/store"
+)
+
+// readStoreGraph reads the graph valid at asOf (zero: now) from a weft
+// store. A missing file is an error, not an empty store: opening would
+// create one.
+func readStoreGraph(ctx context.Context, path string, asOf time.Time) (*graph.Graph, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("store %s: %w (create it with weft extract)", path, err)
+	}
+	s, err := store.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	g, err := s.Graph(ctx, asOf)
+	if err != nil {
+		return nil, fmt.Errorf("store %s: %w", path, err)
+	}
+	return g, nil
+}
