@@ -5,22 +5,39 @@ GOFLAGS  := -tags=minicore_disabled
 export GOFLAGS
 BIN      := bin/weft
 DEMO_OUT := demo-out
+DEMO     := fixtures/demo
+# The version "weft version" prints: the git tag or commit, else "dev".
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X main.version=$(VERSION)
+
+# The demo runs from its weft.yaml (every platform of the scenario) when it
+# exists, else from the dbt artifacts alone.
+DEMO_SOURCES := $(if $(wildcard $(DEMO)/weft.yaml),--config $(DEMO)/weft.yaml,\
+	--dbt-manifest $(DEMO)/dbt/target/manifest.json \
+	--dbt-catalog $(DEMO)/dbt/target/catalog.json \
+	--dbt-run-results $(DEMO)/dbt/target/run_results.json)
 
 .PHONY: all build demo test bench fuzz clean
 
 all: build
 
 build:
-	$(GO) build -o $(BIN) ./cmd/weft
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/weft
 
 # demo runs weft's main job on the bundled financial-risk scenario.
 demo: build
 	@mkdir -p $(DEMO_OUT)
-	./$(BIN) snapshot --config fixtures/demo/weft.yaml -o $(DEMO_OUT)/graph.json
+	./$(BIN) snapshot $(DEMO_SOURCES) -o $(DEMO_OUT)/graph.json
 	@echo
 	@echo "wrote $(DEMO_OUT)/graph.json. Try next:"
+	@echo "  # the whole chain behind the credit-risk mart, back to the raw tables"
 	@echo "  ./$(BIN) lineage upstream ANALYTICS.MARTS.FCT_LOAN_RISK --graph $(DEMO_OUT)/graph.json"
-	@echo "  ./$(BIN) lineage downstream RAW.LOANS.LOANS --graph $(DEMO_OUT)/graph.json --depth 0"
+	@echo "  # one feature column, typed DIRECT/INDIRECT, back to the raw columns"
+	@echo "  ./$(BIN) lineage upstream fct_loan_risk.loan_to_value --graph $(DEMO_OUT)/graph.json"
+	@echo "  # everything the raw loans table feeds, down to the credit-risk model"
+	@echo "  ./$(BIN) lineage downstream RAW.CORE_BANKING.LOANS --graph $(DEMO_OUT)/graph.json"
+	@echo "  # what the credit-risk model exposure reads"
+	@echo "  ./$(BIN) lineage upstream credit_risk_model --depth 1 --graph $(DEMO_OUT)/graph.json"
 
 test:
 	$(GO) vet ./...
