@@ -43,7 +43,7 @@ ID (snowflake://acme-prod/ANALYTICS.MARTS.FCT_LOANS), a dotted name, a
 unique suffix of one (MARTS.FCT_LOANS, fct_loans) or a dbt unique_id
 (model.risk.fct_loans). Add .COLUMN for column-level lineage. When a
 reference matches several datasets, weft lists them; pick one.`),
-		Example: strings.TrimSpace(`
+		Example: examples(`
   weft lineage upstream fct_loan_risk
   weft lineage downstream RAW.LOANS.LOANS --depth 1
   weft lineage upstream fct_loan_risk.expected_loss --graph demo-out/graph.json`),
@@ -81,7 +81,7 @@ above)" or "(see below)" where it repeats, and "…" marks a node with more
 lineage beyond --depth. --columns shows column-level
 lineage for every column of a dataset. --json prints the nodes and edges
 with stable field names instead of the tree.`, what)),
-		Example: strings.TrimSpace(fmt.Sprintf(`
+		Example: examples(fmt.Sprintf(`
   weft lineage %[1]s ANALYTICS.MARTS.FCT_LOANS
   weft lineage %[1]s fct_loans --depth 1 --graph demo-out/graph.json
   weft lineage %[1]s fct_loans.loan_id

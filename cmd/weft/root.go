@@ -205,3 +205,7 @@ func maxArgs(n int, what string) cobra.PositionalArgs {
 		return nil
 	}
 }
+
+// examples trims the blank lines around a command's examples, keeping the
+// indentation of the first one.
+func examples(s string) string { return strings.Trim(s, "\n") }

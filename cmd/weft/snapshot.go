@@ -68,7 +68,7 @@ Unreadable input (a truncated or foreign manifest) fails with exit code 1.
 Problems weft can work around (an unknown manifest version, a depends_on
 pointing at a missing node) are findings: listed in the summary, kept in the
 graph, exit code 0.`),
-		Example: strings.TrimSpace(`
+		Example: examples(`
   # a dbt project: run "dbt compile" (or docs generate) first
   weft snapshot --dbt-manifest target/manifest.json --dbt-catalog target/catalog.json -o graph.json
 

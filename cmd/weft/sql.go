@@ -50,7 +50,7 @@ Unquoted names fold as the dialect does (Snowflake to upper case,
 Databricks and Postgres to lower case). --json prints one object per
 statement with the fields documented in docs/sql-json.md. The exit code is
 0 even when a statement is only understood in part: the status says so.`),
-		Example: strings.TrimSpace(`
+		Example: examples(`
   weft sql models/fct_loans.sql
   echo 'insert into t select a, sum(b) from s group by a' | weft sql --dialect postgres
   weft sql --dialect databricks --default-db main --default-schema risk job.sql

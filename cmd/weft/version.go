@@ -36,7 +36,7 @@ source revision when the binary was built from a git checkout.
 
 Include the output when you report a bug. --modules adds the version of
 every Go module linked into the binary.`),
-		Example: strings.TrimSpace(`
+		Example: examples(`
   weft version
   weft version --modules
   weft version --json`),
