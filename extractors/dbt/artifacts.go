@@ -11,11 +11,11 @@ import (
 
 // checkArtifact validates one of the optional artifacts (catalog,
 // run_results) and returns its parsed document.
-func checkArtifact(file string, data []byte, kind, what, hint string) (gjson.Result, error) {
+func checkArtifact(file string, data string, kind, what, hint string) (gjson.Result, error) {
 	if err := checkJSON(file, data); err != nil {
 		return gjson.Result{}, err
 	}
-	doc := gjson.Parse(string(data))
+	doc := gjson.Parse(data)
 	if !doc.IsObject() {
 		return gjson.Result{}, notArtifact(file, what, hint, "")
 	}
@@ -38,7 +38,7 @@ type catalogColumn struct {
 // knows the warehouse's column names, types and order; the manifest knows
 // descriptions and tests. Catalog entries for nodes the manifest does not
 // have are ignored (a catalog from another run).
-func (p *Project) readCatalog(ctx context.Context, data []byte) error {
+func (p *Project) readCatalog(ctx context.Context, data string) error {
 	doc, err := checkArtifact(p.files.catalog, data, "catalog", "catalog", "target/catalog.json (from \"dbt docs generate\")")
 	if err != nil {
 		return err
@@ -126,7 +126,7 @@ type runResult struct {
 }
 
 // readRunResults records each node's last status, time and duration.
-func (p *Project) readRunResults(data []byte) error {
+func (p *Project) readRunResults(data string) error {
 	doc, err := checkArtifact(p.files.runResults, data, "run-results", "run_results", "target/run_results.json")
 	if err != nil {
 		return err

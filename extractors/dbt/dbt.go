@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/weftdata/weft/extractors"
 )
@@ -79,7 +81,7 @@ func (e *Extractor) Load(ctx context.Context) (*Project, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Load(ctx, manifest, catalog, runResults, Options{
+	return load(ctx, manifest, catalog, runResults, Options{
 		Account:        e.cfg.Account,
 		Name:           e.cfg.Name,
 		ManifestFile:   displayName(e.cfg.Manifest),
@@ -88,16 +90,27 @@ func (e *Extractor) Load(ctx context.Context) (*Project, error) {
 	})
 }
 
-// readFile reads an artifact; an empty path means "not given".
-func readFile(path, what string) ([]byte, error) {
+// readFile reads an artifact into a string; an empty path means "not
+// given". Reading into a builder sized from Stat makes the string without
+// the extra copy that string(os.ReadFile(...)) costs: manifests of big
+// projects run to hundreds of megabytes.
+func readFile(path, what string) (string, error) {
 	if path == "" {
-		return nil, nil
+		return "", nil
 	}
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("read dbt %s: %w", what, err)
+		return "", fmt.Errorf("read dbt %s: %w", what, err)
 	}
-	return b, nil
+	defer f.Close()
+	var b strings.Builder
+	if fi, err := f.Stat(); err == nil && fi.Size() > 0 {
+		b.Grow(int(fi.Size()) + 1)
+	}
+	if _, err := io.Copy(&b, f); err != nil {
+		return "", fmt.Errorf("read dbt %s: %w", what, err)
+	}
+	return b.String(), nil
 }
 
 // displayName is the path as the user gave it, cleaned, for messages.

@@ -104,7 +104,7 @@ func TestAcmeProject(t *testing.T) {
 		"model.acme_risk.fct_loans": {
 			ResourceType: "model", Relation: "ANALYTICS.MARTS.FCT_LOANS", Materialized: "incremental", Language: "sql", Contract: true,
 			DependsOn: []string{"model.acme_risk.int_loan_payments", "model.acme_risk.stg_loans", "seed.acme_risk.country_codes"},
-			Tests: []string{"dbt_utils.expression_is_true(expression=paid <= principal)", "not_null on lower(status)", "unit_test:test_net_outstanding"},
+			Tests:     []string{"dbt_utils.expression_is_true(expression=paid <= principal)", "not_null on lower(status)", "unit_test:test_net_outstanding"},
 		},
 		"model.acme_risk.int_loan_payments": {
 			ResourceType: "model", Materialized: "ephemeral", Language: "sql",

@@ -1,7 +1,6 @@
 package dbt
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,11 +16,11 @@ import (
 // JSON at byte 91509 (inside nodes.model.shop.orders.columns)". gjson.Valid
 // is the fast check; only invalid input pays for the slower token walk
 // that finds the position and the JSON path.
-func checkJSON(name string, data []byte) error {
-	if len(bytes.TrimSpace(data)) == 0 {
+func checkJSON(name string, data string) error {
+	if len(strings.TrimSpace(data)) == 0 {
 		return fmt.Errorf("%s: empty file", name)
 	}
-	if gjson.ValidBytes(data) {
+	if gjson.Valid(data) {
 		return nil
 	}
 	offset, path, reason := locateJSONError(data)
@@ -39,7 +38,7 @@ func checkJSON(name string, data []byte) error {
 // locateJSONError walks data token by token, keeping the path to the
 // current value, and returns the byte offset of the first error, that
 // path, and encoding/json's description of the error.
-func locateJSONError(data []byte) (offset int, path string, reason string) {
+func locateJSONError(data string) (offset int, path string, reason string) {
 	type frame struct {
 		object bool
 		key    string // object: the current key
@@ -48,7 +47,7 @@ func locateJSONError(data []byte) (offset int, path string, reason string) {
 		wantKey bool
 	}
 	var stack []frame
-	dec := json.NewDecoder(bytes.NewReader(data))
+	dec := json.NewDecoder(strings.NewReader(data))
 	dec.UseNumber()
 	pathString := func() string {
 		var b strings.Builder
@@ -124,10 +123,10 @@ func locateJSONError(data []byte) (offset int, path string, reason string) {
 }
 
 // lineCol converts a byte offset into a 1-based line and column.
-func lineCol(data []byte, offset int) (line, col int) {
+func lineCol(data string, offset int) (line, col int) {
 	offset = min(offset, len(data))
 	before := data[:offset]
-	line = bytes.Count(before, []byte{'\n'}) + 1
-	col = offset - bytes.LastIndexByte(before, '\n')
+	line = strings.Count(before, "\n") + 1
+	col = offset - strings.LastIndexByte(before, '\n')
 	return line, col
 }

@@ -56,6 +56,14 @@ type Options struct {
 // artifact it should be. Everything else (an unknown schema version, a
 // dangling depends_on) becomes a Finding.
 func Load(ctx context.Context, manifest, catalog, runResults []byte, opts Options) (*Project, error) {
+	return load(ctx, string(manifest), string(catalog), string(runResults), opts)
+}
+
+// load is Load on strings. gjson works on strings, and the parsed nodes'
+// strings point into the document instead of being copied, so a caller
+// that reads the files straight into strings (Extractor.Load) holds the
+// manifest in memory once.
+func load(ctx context.Context, manifest, catalog, runResults string, opts Options) (*Project, error) {
 	files := fileNames{
 		manifest:   cmp.Or(opts.ManifestFile, "manifest.json"),
 		catalog:    cmp.Or(opts.CatalogFile, "catalog.json"),
@@ -72,7 +80,7 @@ func Load(ctx context.Context, manifest, catalog, runResults []byte, opts Option
 		disabled: map[string]bool{},
 		files:    files,
 	}
-	doc := gjson.Parse(string(manifest))
+	doc := gjson.Parse(manifest)
 	if !doc.IsObject() {
 		return nil, notArtifact(files.manifest, "manifest", "target/manifest.json", "")
 	}
