@@ -219,7 +219,7 @@ func (w *rewriter) run() {
 			if strings.HasPrefix(txt, "$") && len(txt) > 1 && !isDigit(txt[1]) {
 				w.add(tk.start, tk.end, `"`+txt+`"`)
 			} else if txt == "?" || strings.HasPrefix(txt, "%") {
-				w.add(tk.start, tk.end, "NULL")
+				w.add(tk.start, tk.end, " NULL ")
 			}
 			continue
 		case tStage:
@@ -401,7 +401,7 @@ func (w *rewriter) run() {
 					j++
 				}
 				if j > i+1 && j-1 < n && !t.isAny(j, "on", "using", "at", "before", "changes", "match_condition", "pivot", "unpivot", "sample", "tablesample", "with", "version", "timestamp", "for") && !t.punct(j, '(') && !t.punct(j, ',') && !t.op(j, ":") && !t.punct(j, '.') {
-					w.add(t.toks[j-1].end, t.toks[j-1].end, " ON TRUE")
+					w.add(t.toks[j-1].end, t.toks[j-1].end, " ON TRUE ")
 				}
 			}
 		case "rlike", "regexp":

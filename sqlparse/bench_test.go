@@ -1,0 +1,55 @@
+package sqlparse
+
+import (
+	"runtime"
+	"testing"
+
+	pg "github.com/pganalyze/pg_query_go/v5"
+)
+
+// benchInputs runs analysis and the raw pg_query parse of the same texts
+// in one benchmark run, so the two figures are comparable.
+func benchInputs(b *testing.B, ins []Input) {
+	b.Run("analyze", func(b *testing.B) {
+		b.ReportAllocs()
+		var ms runtime.MemStats
+		peak := uint64(0)
+		for i := 0; i < b.N; i++ {
+			for _, in := range ins {
+				Analyze(in, nil)
+			}
+			runtime.ReadMemStats(&ms)
+			if ms.HeapInuse > peak {
+				peak = ms.HeapInuse
+			}
+		}
+		b.ReportMetric(float64(b.N*len(ins))/b.Elapsed().Seconds(), "stmts/s")
+		b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+	})
+	b.Run("pg_query_parse", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			for _, in := range ins {
+				_, _ = pg.Parse(in.SQL)
+			}
+		}
+		b.ReportMetric(float64(b.N*len(ins))/b.Elapsed().Seconds(), "stmts/s")
+	})
+}
+
+func BenchmarkCorpusCases(b *testing.B) {
+	var ins []Input
+	for _, c := range loadCases(b) {
+		in, _, _ := caseInput(c)
+		ins = append(ins, in)
+	}
+	benchInputs(b, ins)
+}
+
+func BenchmarkDBTModels(b *testing.B) {
+	var ins []Input
+	for _, m := range loadDBTModels(b) {
+		ins = append(ins, m.in)
+	}
+	benchInputs(b, ins)
+}
