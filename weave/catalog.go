@@ -14,6 +14,9 @@ import (
 type catalog struct {
 	mu   sync.RWMutex
 	byNS map[string]*nsCatalog
+	// additions counts tables that gained columns, so callers can tell
+	// whether retrying a partial parse may help.
+	additions int
 }
 
 type nsCatalog struct {
@@ -61,9 +64,13 @@ func (c *catalog) addLocked(id graph.DatasetID, cols []string) bool {
 	if e, ok := n.exact[id.Name]; ok {
 		if len(e.cols) == 0 && len(cols) > 0 {
 			e.cols = cols
+			c.additions++
 			return true
 		}
 		return false
+	}
+	if len(cols) > 0 {
+		c.additions++
 	}
 	e := &entry{id: id, cols: cols}
 	n.exact[id.Name] = e
@@ -73,6 +80,13 @@ func (c *catalog) addLocked(id graph.DatasetID, cols []string) bool {
 	lastPart := strings.ToLower(parts[len(parts)-1])
 	n.last[lastPart] = append(n.last[lastPart], e)
 	return len(cols) > 0
+}
+
+// learned returns how many tables have gained columns so far.
+func (c *catalog) learned() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.additions
 }
 
 // resolve maps a table named in SQL to a dataset. Missing database and

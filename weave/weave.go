@@ -101,6 +101,7 @@ func (w *Weaver) Build(ctx context.Context) (*graph.Graph, Stats, error) {
 	levels := levelize(groups, cat, w.g)
 
 	done := 0
+	var deferred []*group
 	for li, level := range levels {
 		if err := ctx.Err(); err != nil {
 			return nil, st, err
@@ -111,16 +112,52 @@ func (w *Weaver) Build(ctx context.Context) (*graph.Graph, Stats, error) {
 		}
 		// Apply sequentially: the catalog learns each target's output
 		// columns before the next level parses.
+		before := len(deferred)
 		for i, grp := range level {
+			if results[i].Status == sqlparse.StatusPartial && !grp.hasTarget() {
+				// A query-log statement may read a table another statement
+				// creates (a session's temp table): try again once the
+				// catalog has learned more.
+				deferred = append(deferred, grp)
+				continue
+			}
 			w.apply(cat, grp, results[i], &st)
 		}
-		done += len(level)
+		done += len(level) - (len(deferred) - before)
 		w.opts.Logger.Debug("analysed dependency level", "level", li, "statements", len(level))
 		if w.opts.Progress != nil {
 			w.opts.Progress(done, len(groups))
 		}
 	}
+	// Retry deferred statements while the catalog keeps learning (chains of
+	// temp tables), then apply whatever they give.
+	for round := 0; len(deferred) > 0; round++ {
+		results := make([]sqlparse.Result, len(deferred))
+		learned := cat.learned()
+		if err := w.parseLevel(ctx, cat, deferred, results); err != nil {
+			return nil, st, err
+		}
+		var again []*group
+		for i, grp := range deferred {
+			if results[i].Status == sqlparse.StatusPartial && round < maxRetryRounds {
+				again = append(again, grp)
+				continue
+			}
+			w.apply(cat, grp, results[i], &st)
+		}
+		if len(again) == len(deferred) && cat.learned() == learned {
+			// No progress: the partial results are final.
+			for i, grp := range deferred {
+				w.apply(cat, grp, results[i], &st)
+			}
+			break
+		}
+		// Statements that became complete taught the catalog; retry the
+		// rest against it.
+		deferred = again
+	}
 
+	collapseTemp(w.g)
 	unifyIdentities(w.g, w.opts.Links...)
 
 	st.Datasets = len(w.g.Datasets)
@@ -130,11 +167,26 @@ func (w *Weaver) Build(ctx context.Context) (*graph.Graph, Stats, error) {
 	return w.g, st, nil
 }
 
+// maxRetryRounds bounds how often a partially analysed query-log statement
+// is tried again as the catalog learns tables from other statements.
+const maxRetryRounds = 3
+
 // group is one distinct statement text and every statement that carried it.
 type group struct {
 	in    sqlparse.Input
 	ns    string
 	stmts []extractors.Statement
+}
+
+// hasTarget reports whether the group's statements build a known target
+// (dbt models), which levelize already orders.
+func (g *group) hasTarget() bool {
+	for _, s := range g.stmts {
+		if !s.Target.IsZero() {
+			return true
+		}
+	}
+	return false
 }
 
 func groupStatements(stmts []extractors.Statement) []*group {
