@@ -140,6 +140,26 @@ func TestCorpus(t *testing.T) {
 				t.Fatalf("encoding/json: %v", err)
 			}
 			nodes := raw.datasetNodes()
+			kept := 0
+			for _, n := range p.Nodes {
+				if n.IsDataset() {
+					kept++
+				}
+			}
+			if kept != len(nodes) {
+				t.Errorf("got %d dataset nodes, the manifest has %d enabled models, seeds, snapshots, sources and consumers", kept, len(nodes))
+			}
+			for id := range nodes {
+				n := p.Node(id)
+				if n == nil {
+					t.Errorf("%s: not loaded", id)
+					continue
+				}
+				d := g.Datasets[n.DatasetID()]
+				if d == nil || !slices.ContainsFunc(d.Identities, func(i graph.Identity) bool { return i.ID == n.DBTID }) && d.ID != n.DBTID {
+					t.Errorf("%s: no dataset with its dbt identity", id)
+				}
+			}
 			want := map[edgeObs]bool{}
 			for id, n := range nodes {
 				for _, dep := range n.DependsOn.Nodes {
