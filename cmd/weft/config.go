@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -41,8 +42,33 @@ type sourceType struct {
 	// pathKeys are the yaml keys holding file paths, resolved against the
 	// config file's directory.
 	pathKeys []string
+	// envDefaults fill empty string keys from environment variables: the
+	// platform's usual variables (SNOWFLAKE_PASSWORD), as its own tools read
+	// them. Pairs of yaml key and variable name.
+	envDefaults [][2]string
+	// prepare, when set, fills what yaml cannot (a logger, the config
+	// file's directory) into a decoded *Config.
+	prepare func(cfg any, sc sourceContext)
 	// build validates a decoded *Config and constructs the extractor.
 	build func(cfg any) (extractors.Extractor, error)
+}
+
+// sourceContext is what prepare may use.
+type sourceContext struct {
+	dir    string // the config file's directory
+	logger *slog.Logger
+}
+
+// withEnv returns st with environment defaults for empty keys.
+func (st sourceType) withEnv(pairs ...[2]string) sourceType {
+	st.envDefaults = pairs
+	return st
+}
+
+// withPrepare returns st with a typed prepare hook.
+func withPrepare[C any](st sourceType, f func(cfg *C, sc sourceContext)) sourceType {
+	st.prepare = func(cfg any, sc sourceContext) { f(cfg.(*C), sc) }
+	return st
 }
 
 // registry maps a source type name ("dbt") to how to build it. It is a
@@ -87,6 +113,7 @@ func (s source) String() string { return fmt.Sprintf("%s source %q", s.Type, s.N
 type configLoader struct {
 	registry registry
 	getenv   func(string) string
+	logger   *slog.Logger // handed to extractors that log; nil discards
 }
 
 // loadFile reads and validates a config file and constructs its sources.
@@ -260,6 +287,16 @@ func (l configLoader) loadSource(file, dir string, item *yaml.Node, errs *config
 		return source{}, false
 	}
 	resolvePaths(cfg.Elem(), st.pathKeys, dir)
+	for _, kv := range st.envDefaults {
+		setEmptyString(cfg.Elem(), kv[0], l.getenv(kv[1]))
+	}
+	if st.prepare != nil {
+		logger := l.logger
+		if logger == nil {
+			logger = slog.New(slog.DiscardHandler)
+		}
+		st.prepare(cfg.Interface(), sourceContext{dir: dir, logger: logger.With("source", name)})
+	}
 	ext, err := st.build(cfg.Interface())
 	if err != nil {
 		errs.add(file, item.Line, "%s: %v", what, err)
@@ -373,6 +410,22 @@ func resolvePaths(v reflect.Value, keys []string, dir string) {
 		}
 		fv := v.FieldByIndex(f.index)
 		fv.SetString(resolvePath(fv.String(), dir))
+	}
+}
+
+// setEmptyString sets the string field with yaml key to val when it is
+// empty.
+func setEmptyString(v reflect.Value, key, val string) {
+	if val == "" {
+		return
+	}
+	for f := range structFields(v.Type()) {
+		if f.key == key && f.typ.Kind() == reflect.String {
+			if fv := v.FieldByIndex(f.index); fv.String() == "" {
+				fv.SetString(val)
+			}
+			return
+		}
 	}
 }
 

@@ -81,7 +81,7 @@ graph, exit code 0.`),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.io = a.io
 			opts.logger = a.logger
-			opts.loader = configLoader{registry: reg, getenv: a.getenv}
+			opts.loader = configLoader{registry: reg, getenv: a.getenv, logger: a.logger}
 			opts.explicit = map[string]bool{}
 			cmd.Flags().Visit(func(f *pflag.Flag) { opts.explicit[f.Name] = true })
 			if err := opts.validate(); err != nil {
