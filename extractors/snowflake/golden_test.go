@@ -104,3 +104,7 @@ func TestDemoExportGolden(t *testing.T) {
 	}
 	checkGolden(t, "demo.golden", render(t, collect(t, e)))
 }
+
+func datasetID(name string) graph.DatasetID {
+	return graph.DatasetID{Namespace: "snowflake://acmebank-prod", Name: name}
+}
