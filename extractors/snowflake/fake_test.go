@@ -67,11 +67,11 @@ type fakeSnowflake struct {
 
 	mu sync.Mutex
 	// behaviour
-	chunkRows   int       // rows per result part: the first part is inline, the rest chunks
-	expire      int       // answer the next N query-requests with 390112 (session expired)
-	throttle    int       // answer the next N query-requests with HTTP 429
-	unavailable int       // answer the next N query-requests with HTTP 503
-	failSQL     string    // a query containing this gets success:false 002003
+	chunkRows   int            // rows per result part: the first part is inline, the rest chunks
+	expire      int            // answer the next N query-requests with 390112 (session expired)
+	throttle    int            // answer the next N query-requests with HTTP 429
+	unavailable int            // answer the next N query-requests with HTTP 503
+	failSQL     string         // a query containing this gets success:false 002003
 	publicKey   *rsa.PublicKey // when set, login must carry a JWT signed by its key
 	// state
 	token, master string
@@ -248,7 +248,7 @@ func (f *fakeSnowflake) query(w http.ResponseWriter, r *http.Request, body []byt
 		return
 	}
 	var req struct {
-		SQLText  string                                 `json:"sqlText"`
+		SQLText  string                                  `json:"sqlText"`
 		Bindings map[string]struct{ Type, Value string } `json:"bindings"`
 	}
 	if err := json.Unmarshal(body, &req); err != nil {
@@ -264,7 +264,7 @@ func (f *fakeSnowflake) query(w http.ResponseWriter, r *http.Request, body []byt
 	if f.failSQL != "" && strings.Contains(req.SQLText, f.failSQL) {
 		f.writeJSON(w, map[string]any{"success": false, "code": "002003",
 			"message": "SQL compilation error:\nObject 'SNOWFLAKE.ACCOUNT_USAGE.ACCESS_HISTORY' does not exist or not authorized.",
-			"data": map[string]any{"internalError": false, "errorCode": "002003", "age": 0, "sqlState": "02000", "queryId": queryID}})
+			"data":    map[string]any{"internalError": false, "errorCode": "002003", "age": 0, "sqlState": "02000", "queryId": queryID}})
 		return
 	}
 	var cols []map[string]any

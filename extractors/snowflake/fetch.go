@@ -21,9 +21,9 @@ func fetchHistory(ctx context.Context, db *sql.DB, q historyQuery, bucket time.T
 	for rs.Next() {
 		var (
 			hash, rootHash, firstID, lastID, text, typ, db_, schema, user, role, wh, session, rootID, tag, status sql.NullString
-			direct, base, modified                                                                              sql.NullString
-			bkt, first, last                                                                                    sql.NullTime
-			count                                                                                               sql.NullInt64
+			direct, base, modified                                                                                sql.NullString
+			bkt, first, last                                                                                      sql.NullTime
+			count                                                                                                 sql.NullInt64
 		)
 		if err := rs.Scan(&hash, &rootHash, &bkt, &count, &firstID, &lastID, &first, &last,
 			&text, &typ, &db_, &schema, &user, &role, &wh, &session, &rootID, &tag, &status,
