@@ -18,7 +18,15 @@ func (p *Project) Graph() *graph.Graph {
 	g := graph.New()
 	for _, n := range p.Nodes {
 		if n.IsDataset() {
-			g.AddDataset(p.dataset(n))
+			d := p.dataset(n)
+			if _, ok := g.Datasets[d.ID]; ok {
+				g.AddDataset(d)
+			} else {
+				// d is fresh and already normalised (sorted tests and
+				// identities): store it rather than let AddDataset copy
+				// every column again.
+				g.Datasets[d.ID] = &d
+			}
 		}
 		if n.HasJob() {
 			g.AddJob(p.job(n))

@@ -208,6 +208,7 @@ func (p *Project) readNodes(ctx context.Context, key string, section gjson.Resul
 		return nil
 	}
 	var err error
+	var scratch []Column
 	i := 0
 	section.ForEach(func(k, v gjson.Result) bool {
 		if i++; i%512 == 0 {
@@ -218,7 +219,7 @@ func (p *Project) readNodes(ctx context.Context, key string, section gjson.Resul
 		if !v.IsObject() {
 			return true
 		}
-		n, enabled := parseNode(v)
+		n, enabled := parseNode(v, &scratch)
 		n.mapKey = key
 		if n.UniqueID == "" {
 			n.UniqueID = k.String()
@@ -287,11 +288,15 @@ func (p *Project) readDisabled(section gjson.Result) {
 
 // parseNode reads one node in a single pass over its fields. enabled is
 // false when config.enabled is false.
-func parseNode(v gjson.Result) (n *Node, enabled bool) {
+//
+// scratch is reused across nodes to collect columns, so that each node's
+// column slice is allocated once at its exact size: with 50 columns on
+// 12,000 nodes, append's doubling would waste tens of megabytes.
+func parseNode(v gjson.Result, scratch *[]Column) (n *Node, enabled bool) {
 	n = &Node{}
 	enabled = true
 	var testMeta, columnName, attached, fileKey, unitModel gjson.Result
-	var manifestCols []Column
+	manifestCols := (*scratch)[:0]
 	var quoteCols []bool
 	v.ForEach(func(k, f gjson.Result) bool {
 		switch k.String() {
@@ -393,8 +398,13 @@ func parseNode(v gjson.Result) (n *Node, enabled bool) {
 					}
 					return true
 				})
+				if quoted && quoteCols == nil {
+					quoteCols = make([]bool, len(manifestCols), len(manifestCols)+1)
+				}
 				manifestCols = append(manifestCols, c)
-				quoteCols = append(quoteCols, quoted)
+				if quoteCols != nil {
+					quoteCols = append(quoteCols, quoted)
+				}
 				return true
 			})
 		case "test_metadata":
@@ -433,7 +443,10 @@ func parseNode(v gjson.Result) (n *Node, enabled bool) {
 		}
 		return true
 	})
-	n.Columns = manifestCols
+	if len(manifestCols) > 0 {
+		n.Columns = slices.Clone(manifestCols)
+	}
+	*scratch = manifestCols
 	// Manifest column names are folded once the platform is known.
 	n.colQuoted = quoteCols
 	switch n.ResourceType {
@@ -700,7 +713,8 @@ func orBool(b *bool, def bool) bool {
 // spelling; catalog columns already have it.
 func (p *Project) foldManifestColumns(n *Node) {
 	for i := range n.Columns {
-		n.Columns[i].Name = graph.Fold(p.Platform, n.Columns[i].Name, n.colQuoted[i])
+		quoted := i < len(n.colQuoted) && n.colQuoted[i]
+		n.Columns[i].Name = graph.Fold(p.Platform, n.Columns[i].Name, quoted)
 	}
 	n.colQuoted = nil
 }

@@ -126,7 +126,7 @@ type Node struct {
 
 	mapKey    string  // top-level manifest key the node came from (nodes, sources, ...)
 	quoting   quoting // config.quoting / source quoting
-	colQuoted []bool  // Columns[i] had quote: true (until folded)
+	colQuoted []bool  // Columns[i] had quote: true (until folded); nil when none had
 }
 
 // Column is one column of a node.
