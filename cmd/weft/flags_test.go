@@ -255,3 +255,71 @@ func TestRunExitCodes(t *testing.T) {
 		})
 	}
 }
+
+func TestExportFlags(t *testing.T) {
+	tests := []struct {
+		name      string
+		args      []string
+		env       map[string]string
+		want      exportOptions
+		wantUsage bool
+	}{
+		{
+			name: "format from the output file",
+			args: []string{"-o", "lineage.html"},
+			want: exportOptions{graphPath: "graph.json", format: "html", output: "lineage.html", batchSize: 1},
+		},
+		{
+			name: "view flags",
+			args: []string{"-f", "dot", "--focus", "a", "--focus", "b", "-d", "2", "--columns", "-g", "g.json"},
+			want: exportOptions{graphPath: "g.json", format: "dot", output: "-", focus: []string{"a", "b"}, depth: 2, columns: true, batchSize: 1},
+		},
+		{
+			name: "openlineage from the environment",
+			args: []string{"--format", "openlineage", "--batch-size", "10"},
+			env:  map[string]string{"OPENLINEAGE_URL": "http://marquez:5000/api/v1/lineage", "OPENLINEAGE_API_KEY": "k"},
+			want: exportOptions{graphPath: "graph.json", format: "openlineage", output: "-", url: "http://marquez:5000/api/v1/lineage", apiKey: "k", batchSize: 10},
+		},
+		{name: "no format", args: []string{}, wantUsage: true},
+		{name: "unknown extension", args: []string{"-o", "x.png"}, wantUsage: true},
+		{name: "url with dot", args: []string{"-f", "dot", "--url", "http://x/y"}, wantUsage: true},
+		{name: "bad url", args: []string{"-f", "openlineage", "--url", "x"}, wantUsage: true},
+		{name: "focus with openlineage", args: []string{"-f", "openlineage", "--focus", "x"}, wantUsage: true},
+		{name: "zero batch", args: []string{"-f", "openlineage", "--batch-size", "0"}, wantUsage: true},
+		{name: "argument", args: []string{"-f", "dot", "graph.json"}, wantUsage: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, _, _ := testApp()
+			a.getenv = func(k string) string { return tt.env[k] }
+			var got *exportOptions
+			cmd := newExportCmd(a, func(_ context.Context, o *exportOptions) error {
+				got = o
+				return nil
+			})
+			usage, err := execute(t, cmd, tt.args)
+			if tt.wantUsage {
+				if !usage {
+					t.Fatalf("err = %v, want a usage error", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got.io, got.getenv = iostreams{}, nil
+			if diff := cmp.Diff(tt.want, *got, cmp.AllowUnexported(exportOptions{}, iostreams{})); diff != "" {
+				t.Errorf("options (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestScrub(t *testing.T) {
+	msg := `post http://user:pw-1@host/x?key=abc: 401 (token tok-9)`
+	got := scrub(msg, "http://user:pw-1@host/x?key=abc", "tok-9")
+	want := `post http://user:***@host/x?***: 401 (token ***)`
+	if got != want {
+		t.Errorf("scrub = %q, want %q", got, want)
+	}
+}

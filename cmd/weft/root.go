@@ -140,6 +140,7 @@ Exit codes: 0 ok, 1 failure, 2 bad flags or arguments.`),
 		newSnapshotCmd(a, reg, nil),
 		newLineageCmd(a, nil),
 		newSQLCmd(a, nil),
+		newExportCmd(a, nil),
 		newVersionCmd(a, nil),
 		newCheckCmd(a, nil),
 	)
