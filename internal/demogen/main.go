@@ -1,7 +1,8 @@
 // Command demogen builds the dbt artifacts of the weft demo (fixtures/demo/dbt/target:
 // manifest.json, catalog.json, run_results.json) from the dbt project sources, the way
 // `dbt build` and `dbt docs generate` on Snowflake would write them, without dbt or a
-// warehouse. Output is deterministic: fixed timestamps and ids, ordered keys.
+// warehouse. Output is deterministic: fixed timestamps and ids, ordered keys. The work
+// is done by package demo, which tests use to generate patched copies of the project.
 //
 //	go run ./internal/demogen            # regenerate
 //	go run ./internal/demogen -check     # fail if the checked-in artifacts are stale
@@ -13,6 +14,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/weftdata/weft/internal/demogen/demo"
 )
 
 func main() {
@@ -26,37 +29,25 @@ func main() {
 }
 
 func run(dir string, check bool) error {
-	p, err := loadProject(dir)
-	if err != nil {
-		return err
-	}
-	b, err := newBuild(p)
-	if err != nil {
-		return err
-	}
-	rr, err := b.runResults()
+	a, err := demo.Generate(dir, demo.Options{})
 	if err != nil {
 		return err
 	}
 	files := []struct {
 		name string
-		v    any
+		data []byte
 	}{
-		{"manifest.json", b.manifest()},
-		{"catalog.json", b.catalog()},
-		{"run_results.json", rr},
+		{"manifest.json", a.Manifest},
+		{"catalog.json", a.Catalog},
+		{"run_results.json", a.RunResults},
 	}
 	target := filepath.Join(dir, "target")
 	var stale []string
 	for _, f := range files {
-		data, err := encodeFile(f.v)
-		if err != nil {
-			return fmt.Errorf("%s: %w", f.name, err)
-		}
 		path := filepath.Join(target, f.name)
 		if check {
 			old, err := os.ReadFile(path)
-			if err != nil || !bytes.Equal(old, data) {
+			if err != nil || !bytes.Equal(old, f.data) {
 				stale = append(stale, path)
 			}
 			continue
@@ -64,10 +55,10 @@ func run(dir string, check bool) error {
 		if err := os.MkdirAll(target, 0o755); err != nil {
 			return err
 		}
-		if err := os.WriteFile(path, data, 0o644); err != nil {
+		if err := os.WriteFile(path, f.data, 0o644); err != nil {
 			return err
 		}
-		fmt.Printf("wrote %s (%d bytes)\n", path, len(data))
+		fmt.Printf("wrote %s (%d bytes)\n", path, len(f.data))
 	}
 	if len(stale) > 0 {
 		return fmt.Errorf("stale artifacts, run `go run ./internal/demogen`: %v", stale)
