@@ -16,7 +16,7 @@ const (
 	methodAccess      = "access_history"
 	jobTypeQuery      = "snowflake_query"
 	jobTypeProcedure  = "snowflake_procedure"
-	propTemporary     = "temporary"
+	propTemporary     = graph.PropTemporary
 	propSessionID     = "session_id"
 	findingBadAccess  = "bad_access_history"
 	findingEmptyQuery = "empty_query_text"
