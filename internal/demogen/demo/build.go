@@ -818,8 +818,8 @@ func (b *build) genericTest(t *node, col string, spec testSpec, yp string) error
 		database: targetDatabase, schema: "dbt_test__audit", alias: alias,
 		materialized: "test", raw: fmt.Sprintf("{{ test_%s(**_dbt_generic_test_kwargs) }}", spec.kind),
 		compiled: compiled, refs: refs, deps: deps, checksum: "",
-		macros:   []string{"macro.dbt.test_" + spec.kind, "macro.dbt.get_where_subquery"},
-		testMeta: o("name", spec.kind, "kwargs", kw, "namespace", nil),
+		macros:     []string{"macro.dbt.test_" + spec.kind, "macro.dbt.get_where_subquery"},
+		testMeta:   o("name", spec.kind, "kwargs", kw, "namespace", nil),
 		columnName: col, attachedNode: t.uid, severity: severity,
 	}
 	if strings.HasPrefix(yp, "seeds/") {

@@ -46,11 +46,11 @@ type yModel struct {
 }
 
 type ySourceTable struct {
-	Name           string    `yaml:"name"`
-	Identifier     string    `yaml:"identifier"`
-	Description    string    `yaml:"description"`
-	LoadedAtField  string    `yaml:"loaded_at_field"`
-	Columns        []yColumn `yaml:"columns"`
+	Name          string    `yaml:"name"`
+	Identifier    string    `yaml:"identifier"`
+	Description   string    `yaml:"description"`
+	LoadedAtField string    `yaml:"loaded_at_field"`
+	Columns       []yColumn `yaml:"columns"`
 }
 
 type yFreshness struct {
