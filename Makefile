@@ -28,8 +28,10 @@ build:
 demo: build
 	@mkdir -p $(DEMO_OUT)
 	./$(BIN) snapshot $(DEMO_SOURCES) -o $(DEMO_OUT)/graph.json
+	./$(BIN) export --graph $(DEMO_OUT)/graph.json --focus ANALYTICS.MARTS.FCT_LOAN_RISK \
+	  --title "Acme Bank credit-risk lineage" -o $(DEMO_OUT)/lineage.html
 	@echo
-	@echo "wrote $(DEMO_OUT)/graph.json. Try next:"
+	@echo "wrote $(DEMO_OUT)/graph.json and $(DEMO_OUT)/lineage.html (open it in a browser). Try next:"
 	@echo "  # the whole chain behind the credit-risk mart, back to the raw tables"
 	@echo "  ./$(BIN) lineage upstream ANALYTICS.MARTS.FCT_LOAN_RISK --graph $(DEMO_OUT)/graph.json"
 	@echo "  # one feature column, typed DIRECT/INDIRECT, back to the raw columns"
