@@ -57,6 +57,7 @@ type sourceType struct {
 type sourceContext struct {
 	dir    string // the config file's directory
 	logger *slog.Logger
+	getenv func(string) string
 }
 
 // withEnv returns st with environment defaults for empty keys.
@@ -295,7 +296,7 @@ func (l configLoader) loadSource(file, dir string, item *yaml.Node, errs *config
 		if logger == nil {
 			logger = slog.New(slog.DiscardHandler)
 		}
-		st.prepare(cfg.Interface(), sourceContext{dir: dir, logger: logger.With("source", name)})
+		st.prepare(cfg.Interface(), sourceContext{dir: dir, logger: logger.With("source", name), getenv: l.getenv})
 	}
 	ext, err := st.build(cfg.Interface())
 	if err != nil {

@@ -11,20 +11,34 @@ import (
 // them), then document its keys in the README.
 func sourceRegistry() registry {
 	return registry{
-		"dbt": newSourceType(dbt.New, "manifest", "catalog", "run_results"),
-		"snowflake": withPrepare(
-			newSourceType(snowflake.New, "export", "private_key_file").withEnv(
-				[2]string{"account", "SNOWFLAKE_ACCOUNT"},
-				[2]string{"user", "SNOWFLAKE_USER"},
-				[2]string{"role", "SNOWFLAKE_ROLE"},
-				[2]string{"warehouse", "SNOWFLAKE_WAREHOUSE"},
-				[2]string{"password", "SNOWFLAKE_PASSWORD"},
-				[2]string{"token", "SNOWFLAKE_TOKEN"},
-				[2]string{"private_key_file", "SNOWFLAKE_PRIVATE_KEY_FILE"},
-				[2]string{"private_key_passphrase", "SNOWFLAKE_PRIVATE_KEY_PASSPHRASE"},
-			),
-			// The loader resolves export and private_key_file against
-			// the config file's directory, so Dir stays empty.
-			func(cfg *snowflake.Config, sc sourceContext) { cfg.Logger = sc.logger }),
+		"dbt":       newSourceType(dbt.New, "manifest", "catalog", "run_results"),
+		"snowflake": snowflakeSource(),
 	}
+}
+
+// snowflakeSource reads the variables SnowSQL and the Snowflake drivers
+// read. The loader resolves export and private_key_file against the config
+// file's directory, so Config.Dir stays empty.
+func snowflakeSource() sourceType {
+	st := newSourceType(snowflake.New, "export", "private_key_file").withEnv(
+		[2]string{"account", "SNOWFLAKE_ACCOUNT"},
+		[2]string{"user", "SNOWFLAKE_USER"},
+		[2]string{"role", "SNOWFLAKE_ROLE"},
+		[2]string{"warehouse", "SNOWFLAKE_WAREHOUSE"},
+	)
+	return withPrepare(st, func(cfg *snowflake.Config, sc sourceContext) {
+		cfg.Logger = sc.logger
+		// Credentials come from the environment only when the entry names
+		// none and reads no export: mixing the two would be two methods.
+		if cfg.Export == "" && cfg.Password == "" && cfg.Token == "" && cfg.PrivateKeyFile == "" {
+			cfg.PrivateKeyFile = sc.getenv("SNOWFLAKE_PRIVATE_KEY_FILE")
+			cfg.PrivateKeyPassphrase = sc.getenv("SNOWFLAKE_PRIVATE_KEY_PASSPHRASE")
+			if cfg.PrivateKeyFile == "" {
+				cfg.Token = sc.getenv("SNOWFLAKE_TOKEN")
+			}
+			if cfg.PrivateKeyFile == "" && cfg.Token == "" {
+				cfg.Password = sc.getenv("SNOWFLAKE_PASSWORD")
+			}
+		}
+	})
 }
