@@ -43,3 +43,32 @@ func BenchmarkSyntheticColumnLineage(b *testing.B) {
 	b.ReportMetric(float64(edges), "column_edges")
 	reportPeakRSS(b)
 }
+
+// BenchmarkCorpusColumnLineage measures the largest real manifest in the
+// corpus (with its catalog) to the full column-level graph.
+func BenchmarkCorpusColumnLineage(b *testing.B) {
+	var largest corpusProject
+	for _, p := range corpusProjects(b) {
+		if len(p.manifest) > len(largest.manifest) {
+			largest = p
+		}
+	}
+	ctx := context.Background()
+	b.ResetTimer()
+	var models int
+	for range b.N {
+		p, err := dbt.Load(ctx, largest.manifest, largest.catalog, nil, dbt.Options{Account: "bench"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		w := New(Options{Columns: true})
+		w.Add(extractors.Batch{Graph: p.Graph(), Statements: p.Statements()})
+		if _, _, err := w.Build(ctx); err != nil {
+			b.Fatal(err)
+		}
+		models = len(p.Statements())
+	}
+	b.ReportMetric(float64(models)*float64(b.N)/b.Elapsed().Seconds(), "models/s")
+	b.Logf("%s: %d models with SQL", largest.name, models)
+	reportPeakRSS(b)
+}

@@ -64,6 +64,9 @@ type Weaver struct {
 	g       *graph.Graph
 	stmts   []extractors.Statement
 	outputs map[graph.DatasetID][]string
+	// constants are output columns the SQL computes from no column at all
+	// (literals, count(*), current_timestamp()).
+	constants map[graph.DatasetID][]string
 }
 
 // New returns an empty Weaver.
@@ -74,7 +77,7 @@ func New(opts Options) *Weaver {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Weaver{opts: opts, g: graph.New(), outputs: map[graph.DatasetID][]string{}}
+	return &Weaver{opts: opts, g: graph.New(), outputs: map[graph.DatasetID][]string{}, constants: map[graph.DatasetID][]string{}}
 }
 
 // Outputs returns, after Build, the output columns of each statement
@@ -82,6 +85,11 @@ func New(opts Options) *Weaver {
 // produces, whatever its YAML documents. weft check compares them with
 // production.
 func (w *Weaver) Outputs() map[graph.DatasetID][]string { return w.outputs }
+
+// Constants returns, after Build, the output columns of each dataset whose
+// SQL computes them from no column at all (a literal, count(*), a
+// timestamp): honestly without upstream, not missing lineage.
+func (w *Weaver) Constants() map[graph.DatasetID][]string { return w.constants }
 
 // Add merges a batch's graph fragment and queues its statements.
 func (w *Weaver) Add(b extractors.Batch) {
@@ -438,6 +446,9 @@ func (w *Weaver) applyOne(cat *catalog, grp *group, s extractors.Statement, res 
 			continue
 		}
 		toCol := graph.ColumnID{Dataset: to, Column: cat.columnName(to, cl.Column)}
+		if len(cl.Sources) == 0 {
+			w.constants[to] = append(w.constants[to], toCol.Column)
+		}
 		for _, src := range cl.Sources {
 			from := resolve(src.Table)
 			w.g.AddColumnEdge(graph.ColumnEdgeID{
