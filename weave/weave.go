@@ -165,7 +165,7 @@ func (w *Weaver) Build(ctx context.Context) (*graph.Graph, Stats, error) {
 		deferred = again
 	}
 
-	collapseTemp(w.g)
+	w.g.CollapseTemp()
 	unifyIdentities(w.g, w.opts.Links...)
 
 	st.Datasets = len(w.g.Datasets)
