@@ -131,7 +131,9 @@ func TestSecretsNeverLeak(t *testing.T) {
 	variants := map[string]func(*Config){
 		"password": func(c *Config) { c.Password = "fake-password-Xq9!" },
 		"token":    func(c *Config) { c.Password, c.Token = "", "fake-oauth-token-Zr4" },
-		"key":      func(c *Config) { c.Password, c.PrivateKeyFile, c.PrivateKeyPassphrase = "", "testdata/fake_key_aes256.p8", testPassphrase },
+		"key": func(c *Config) {
+			c.Password, c.PrivateKeyFile, c.PrivateKeyPassphrase = "", "testdata/fake_key_aes256.p8", testPassphrase
+		},
 	}
 	for name, set := range variants {
 		cfg := base

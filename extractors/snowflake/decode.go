@@ -391,12 +391,16 @@ func createTempTable(sql, db, schema string) (string, bool) {
 	default:
 		return "", false
 	}
+	// Without a session database or schema (generic exports) the name
+	// stays as qualified as the statement wrote it, which is how a parser
+	// given the same empty defaults names it.
+	var q []string
 	for _, p := range parts {
-		if p == "" {
-			return "", false
+		if p != "" {
+			q = append(q, p)
 		}
 	}
-	return strings.Join(parts, "."), true
+	return strings.Join(q, "."), true
 }
 
 // sqlWords walks the first words of a statement, skipping blanks and

@@ -15,6 +15,7 @@ package snowflake
 
 import (
 	"bufio"
+	"bytes"
 	"crypto"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -73,6 +74,7 @@ type fakeSnowflake struct {
 	unavailable int            // answer the next N query-requests with HTTP 503
 	failSQL     string         // a query containing this gets success:false 002003
 	publicKey   *rsa.PublicKey // when set, login must carry a JWT signed by its key
+	onQuery     func(n int)    // called (without mu) when history query n (1-based) arrives
 	// state
 	token, master string
 	sessionSeq    int
@@ -178,6 +180,8 @@ func (f *fakeSnowflake) serve(w http.ResponseWriter, r *http.Request) {
 	case r.URL.Path == "/session" && r.URL.Query().Get("delete") == "true":
 		f.deletes++
 		f.writeJSON(w, map[string]any{"success": true})
+	case r.URL.Path == "/queries/v1/abort-request":
+		f.writeJSON(w, map[string]any{"success": true})
 	case r.URL.Path == "/telemetry/send":
 		f.writeJSON(w, map[string]any{"success": true})
 	default:
@@ -228,6 +232,12 @@ func verifyJWT(tok string, pub *rsa.PublicKey) error {
 }
 
 func (f *fakeSnowflake) query(w http.ResponseWriter, r *http.Request, body []byte) {
+	if hook := f.onQuery; hook != nil && bytes.Contains(body, []byte("query_history")) {
+		n := len(f.queries) + 1
+		f.mu.Unlock()
+		hook(n)
+		f.mu.Lock()
+	}
 	if f.throttle > 0 {
 		f.throttle--
 		w.WriteHeader(http.StatusTooManyRequests)
