@@ -176,13 +176,19 @@ func (s *Store) commit(ctx context.Context, extractor string, g *graph.Graph, wa
 	if now.IsZero() {
 		now = time.Now()
 	}
+	var c *committer
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		at, seq, err := beginCommit(ctx, tx, now)
 		if err != nil {
 			return err
 		}
-		c := &committer{tx: tx, at: at, seq: seq, source: extractor}
+		c = &committer{tx: tx, at: at, seq: seq, source: extractor, cache: &s.cache,
+			newDatasets: map[graph.DatasetID]int64{}, newJobs: map[graph.JobID]int64{graph.JobID{}: 0}}
 		defer c.close()
+		// Commits are serialised by the store's one connection, so this
+		// lock is never contended; it orders the cache with add below.
+		s.cache.mu.Lock()
+		defer s.cache.mu.Unlock()
 		if err := c.datasets(ctx, g, &st); err != nil {
 			return err
 		}
@@ -190,6 +196,9 @@ func (s *Store) commit(ctx context.Context, extractor string, g *graph.Graph, wa
 			return err
 		}
 		if err := c.runs(ctx, g); err != nil {
+			return err
+		}
+		if err := c.resolve(ctx, g); err != nil {
 			return err
 		}
 		if err := c.edges(ctx, g, &st); err != nil {
@@ -216,6 +225,9 @@ UPDATE dataset_periods SET valid_to = ?1 WHERE valid_to IS NULL AND source = ?2 
 		}
 		return c.extractor(ctx, watermark, replace, opts.RunID)
 	})
+	if err == nil {
+		s.cache.add(c.newDatasets, c.newJobs)
+	}
 	return st, err
 }
 
@@ -226,6 +238,26 @@ type committer struct {
 	seq    int64 // commit sequence number
 	source string
 	stmts  []*sql.Stmt
+
+	cache *idCache
+	// Row ids this transaction created or looked up; they go to the cache
+	// once it commits.
+	newDatasets map[graph.DatasetID]int64
+	newJobs     map[graph.JobID]int64
+}
+
+func (c *committer) datasetID(id graph.DatasetID) (int64, bool) {
+	if n, ok := c.newDatasets[id]; ok {
+		return n, true
+	}
+	return c.cache.dataset(id)
+}
+
+func (c *committer) jobID(id graph.JobID) (int64, bool) {
+	if n, ok := c.newJobs[id]; ok {
+		return n, true
+	}
+	return c.cache.job(id)
 }
 
 func (c *committer) prepare(ctx context.Context, query string) (*sql.Stmt, error) {

@@ -1,9 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/weftdata/weft/graph"
@@ -50,126 +52,234 @@ ON CONFLICT DO UPDATE SET
 // Columns of the temporary tables; the evidence columns come last and
 // extractor is NULL for an edge without evidence.
 const (
-	inEdgeCols   = "from_ns, from_name, to_ns, to_name"
-	inColumnCols = "from_ns, from_name, from_column, to_ns, to_name, to_column, type, subtype"
-	inEvCols     = "extractor, origin, method, job_ns, job_name, first_seen, last_seen, count, confidence"
+	inEdgeCols   = "from_id, to_id"
+	inColumnCols = "from_id, from_column, to_id, to_column, type, subtype"
+	inEvCols     = "extractor, origin, method, job_id, first_seen, last_seen, count, confidence"
 )
+
+// edgeRow is one (edge, evidence) pair of a batch, with its datasets and
+// job resolved to row ids.
+type edgeRow struct {
+	from, to                     int64
+	fromCol, toCol, typ, subtype string // column edges only
+	ev                           *graph.Evidence
+	evi                          int // index of ev in its edge's evidence
+	job                          int64
+}
+
+func compareEdgeRow(a, b edgeRow) int {
+	return cmp.Or(cmp.Compare(a.from, b.from), cmp.Compare(a.fromCol, b.fromCol), cmp.Compare(a.to, b.to),
+		cmp.Compare(a.toCol, b.toCol), cmp.Compare(a.typ, b.typ), cmp.Compare(a.subtype, b.subtype),
+		cmp.Compare(a.evi, b.evi))
+}
+
+// resolve looks up (creating them if needed) the row ids of the datasets
+// and jobs the edges use, in a deterministic order, so that the same
+// commits always number rows the same way.
+func (c *committer) resolve(ctx context.Context, g *graph.Graph) error {
+	var missingDS []graph.DatasetID
+	var missingJobs []graph.JobID
+	seenDS := map[graph.DatasetID]bool{}
+	seenJobs := map[graph.JobID]bool{}
+	needDS := func(id graph.DatasetID) {
+		if _, ok := c.datasetID(id); !ok && !seenDS[id] {
+			seenDS[id] = true
+			missingDS = append(missingDS, id)
+		}
+	}
+	needJobs := func(evs []graph.Evidence) {
+		for i := range evs {
+			id := evs[i].Job
+			if _, ok := c.jobID(id); !ok && !seenJobs[id] {
+				seenJobs[id] = true
+				missingJobs = append(missingJobs, id)
+			}
+		}
+	}
+	for id, e := range g.Edges {
+		needDS(id.From)
+		needDS(id.To)
+		needJobs(e.Evidence)
+	}
+	for id, e := range g.ColumnEdges {
+		needDS(id.From.Dataset)
+		needDS(id.To.Dataset)
+		needJobs(e.Evidence)
+	}
+	if len(missingDS) > 0 {
+		slices.SortFunc(missingDS, compareDatasetID)
+		names := make([]string, 0, 2*len(missingDS))
+		for _, id := range missingDS {
+			names = append(names, id.Namespace, id.Name)
+		}
+		ids, err := c.resolveNames(ctx, "datasets", names)
+		if err != nil {
+			return fmt.Errorf("record datasets: %w", err)
+		}
+		for i, id := range missingDS {
+			c.newDatasets[id] = ids[i]
+		}
+	}
+	if len(missingJobs) > 0 {
+		slices.SortFunc(missingJobs, compareJobID)
+		names := make([]string, 0, 2*len(missingJobs))
+		for _, id := range missingJobs {
+			names = append(names, id.Namespace, id.Name)
+		}
+		ids, err := c.resolveNames(ctx, "jobs", names)
+		if err != nil {
+			return fmt.Errorf("record jobs: %w", err)
+		}
+		for i, id := range missingJobs {
+			c.newJobs[id] = ids[i]
+		}
+	}
+	return nil
+}
+
+// resolveNames returns the row ids in table (datasets or jobs) of the
+// (namespace, name) pairs in names, inserting the rows that are missing in
+// the order given.
+func (c *committer) resolveNames(ctx context.Context, table string, names []string) ([]int64, error) {
+	ins, err := c.newInserter(ctx, "in_names", "namespace, name")
+	if err != nil {
+		return nil, err
+	}
+	for i := 0; i < len(names); i += 2 {
+		ins.args = append(ins.args, names[i], names[i+1])
+		if err := ins.endRow(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if err := ins.flush(ctx); err != nil {
+		return nil, err
+	}
+	if _, err := c.tx.ExecContext(ctx, fmt.Sprintf(`
+INSERT OR IGNORE INTO %s (namespace, name, created_at)
+SELECT namespace, name, ?1 FROM temp.in_names ORDER BY rowid`, table), c.at); err != nil {
+		return nil, err
+	}
+	rows, err := c.tx.QueryContext(ctx, fmt.Sprintf(`
+SELECT i.rowid, t.id FROM temp.in_names i JOIN %s t ON t.namespace = i.namespace AND t.name = i.name`, table))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	ids := make([]int64, len(names)/2)
+	found := 0
+	for rows.Next() {
+		var i, id int64
+		if err := rows.Scan(&i, &id); err != nil {
+			return nil, err
+		}
+		if i < 1 || int(i) > len(ids) {
+			return nil, fmt.Errorf("staging row %d out of range", i)
+		}
+		ids[i-1] = id
+		found++
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if found != len(ids) {
+		return nil, fmt.Errorf("resolved %d of %d names", found, len(ids))
+	}
+	return ids, nil
+}
 
 func (c *committer) edges(ctx context.Context, g *graph.Graph, st *CommitStats) error {
 	if len(g.Edges) == 0 {
 		return nil
 	}
-	ins, err := c.newInserter(ctx, "in_edges", inEdgeCols+", "+inEvCols, 13)
+	rows := make([]edgeRow, 0, len(g.Edges))
+	for id, e := range g.Edges {
+		from, _ := c.datasetID(id.From)
+		to, _ := c.datasetID(id.To)
+		if len(e.Evidence) == 0 {
+			rows = append(rows, edgeRow{from: from, to: to})
+		}
+		for i := range e.Evidence {
+			job, _ := c.jobID(e.Evidence[i].Job)
+			rows = append(rows, edgeRow{from: from, to: to, ev: &e.Evidence[i], evi: i, job: job})
+		}
+	}
+	slices.SortFunc(rows, compareEdgeRow)
+	ins, err := c.newInserter(ctx, "in_edges", inEdgeCols+", "+inEvCols)
 	if err != nil {
 		return err
 	}
-	for _, e := range g.Edges {
-		if len(e.Evidence) == 0 {
-			ins.args = append(ins.args, e.From.Namespace, e.From.Name, e.To.Namespace, e.To.Name,
-				nil, nil, nil, nil, nil, nil, nil, nil, nil)
-			if err := ins.endRow(ctx); err != nil {
-				return err
-			}
-			continue
-		}
-		for i := range e.Evidence {
-			ev := &e.Evidence[i]
-			ins.args = append(ins.args, e.From.Namespace, e.From.Name, e.To.Namespace, e.To.Name)
-			ins.args = appendEvidence(ins.args, ev)
-			if err := ins.endRow(ctx); err != nil {
-				return err
-			}
+	for i := range rows {
+		r := &rows[i]
+		ins.args = append(ins.args, r.from, r.to)
+		ins.args = appendEvidence(ins.args, r.ev, r.job)
+		if err := ins.endRow(ctx); err != nil {
+			return err
 		}
 	}
 	if err := ins.flush(ctx); err != nil {
 		return err
 	}
 	const (
-		join = `
-FROM temp.in_edges i
-JOIN datasets f ON f.namespace = i.from_ns AND f.name = i.from_name
-JOIN datasets t ON t.namespace = i.to_ns AND t.name = i.to_name`
-		ensureDatasets = `
-INSERT OR IGNORE INTO datasets (namespace, name, created_at)
-SELECT ns, name, ?1 FROM (
-	SELECT from_ns AS ns, from_name AS name FROM temp.in_edges
-	UNION SELECT to_ns, to_name FROM temp.in_edges)
-ORDER BY ns, name`
-		ensureJobs = `
-INSERT OR IGNORE INTO jobs (namespace, name, created_at)
-SELECT DISTINCT job_ns, job_name, ?1 FROM temp.in_edges WHERE extractor IS NOT NULL ORDER BY 1, 2`
 		newEdges = `
 INSERT OR IGNORE INTO edges (from_id, to_id, valid_from)
-SELECT DISTINCT f.id, t.id, ?1` + join + `
-ORDER BY f.id, t.id`
+SELECT from_id, to_id, ?1 FROM temp.in_edges ORDER BY rowid`
 		upsertEvidence = `
 INSERT INTO edge_evidence (edge_id, ` + evidenceCols + `)
-SELECT e.id, i.extractor, i.origin, i.method, j.id, i.first_seen, i.last_seen, i.count, i.confidence, ?2, ?1, ?3` + join + `
-JOIN edges e ON e.from_id = f.id AND e.to_id = t.id AND e.valid_to IS NULL
-JOIN jobs j ON j.namespace = i.job_ns AND j.name = i.job_name
+SELECT e.id, i.extractor, i.origin, i.method, i.job_id, i.first_seen, i.last_seen, i.count, i.confidence, ?2, ?1, ?3
+FROM temp.in_edges i
+JOIN edges e ON e.from_id = i.from_id AND e.to_id = i.to_id AND e.valid_to IS NULL
 WHERE i.extractor IS NOT NULL` + evidenceUpsert
 	)
-	return c.applyEdges(ctx, st, &st.NewEdges, ensureDatasets, ensureJobs, newEdges, upsertEvidence)
+	return c.applyEdges(ctx, st, &st.NewEdges, newEdges, upsertEvidence)
 }
 
 func (c *committer) columnEdges(ctx context.Context, g *graph.Graph, st *CommitStats) error {
 	if len(g.ColumnEdges) == 0 {
 		return nil
 	}
-	ins, err := c.newInserter(ctx, "in_column_edges", inColumnCols+", "+inEvCols, 17)
+	rows := make([]edgeRow, 0, len(g.ColumnEdges))
+	for id, e := range g.ColumnEdges {
+		r := edgeRow{fromCol: id.From.Column, toCol: id.To.Column, typ: id.Type, subtype: id.Subtype}
+		r.from, _ = c.datasetID(id.From.Dataset)
+		r.to, _ = c.datasetID(id.To.Dataset)
+		if len(e.Evidence) == 0 {
+			rows = append(rows, r)
+		}
+		for i := range e.Evidence {
+			r.ev, r.evi = &e.Evidence[i], i
+			r.job, _ = c.jobID(r.ev.Job)
+			rows = append(rows, r)
+		}
+	}
+	slices.SortFunc(rows, compareEdgeRow)
+	ins, err := c.newInserter(ctx, "in_column_edges", inColumnCols+", "+inEvCols)
 	if err != nil {
 		return err
 	}
-	for _, e := range g.ColumnEdges {
-		if len(e.Evidence) == 0 {
-			ins.args = append(ins.args, e.From.Dataset.Namespace, e.From.Dataset.Name, e.From.Column,
-				e.To.Dataset.Namespace, e.To.Dataset.Name, e.To.Column, e.Type, e.Subtype,
-				nil, nil, nil, nil, nil, nil, nil, nil, nil)
-			if err := ins.endRow(ctx); err != nil {
-				return err
-			}
-			continue
-		}
-		for i := range e.Evidence {
-			ev := &e.Evidence[i]
-			ins.args = append(ins.args, e.From.Dataset.Namespace, e.From.Dataset.Name, e.From.Column,
-				e.To.Dataset.Namespace, e.To.Dataset.Name, e.To.Column, e.Type, e.Subtype)
-			ins.args = appendEvidence(ins.args, ev)
-			if err := ins.endRow(ctx); err != nil {
-				return err
-			}
+	for i := range rows {
+		r := &rows[i]
+		ins.args = append(ins.args, r.from, r.fromCol, r.to, r.toCol, r.typ, r.subtype)
+		ins.args = appendEvidence(ins.args, r.ev, r.job)
+		if err := ins.endRow(ctx); err != nil {
+			return err
 		}
 	}
 	if err := ins.flush(ctx); err != nil {
 		return err
 	}
 	const (
-		join = `
-FROM temp.in_column_edges i
-JOIN datasets f ON f.namespace = i.from_ns AND f.name = i.from_name
-JOIN datasets t ON t.namespace = i.to_ns AND t.name = i.to_name`
-		ensureDatasets = `
-INSERT OR IGNORE INTO datasets (namespace, name, created_at)
-SELECT ns, name, ?1 FROM (
-	SELECT from_ns AS ns, from_name AS name FROM temp.in_column_edges
-	UNION SELECT to_ns, to_name FROM temp.in_column_edges)
-ORDER BY ns, name`
-		ensureJobs = `
-INSERT OR IGNORE INTO jobs (namespace, name, created_at)
-SELECT DISTINCT job_ns, job_name, ?1 FROM temp.in_column_edges WHERE extractor IS NOT NULL ORDER BY 1, 2`
 		newEdges = `
 INSERT OR IGNORE INTO column_edges (from_id, from_column, to_id, to_column, type, subtype, valid_from)
-SELECT DISTINCT f.id, i.from_column, t.id, i.to_column, i.type, i.subtype, ?1` + join + `
-ORDER BY 1, 2, 3, 4, 5, 6`
+SELECT from_id, from_column, to_id, to_column, type, subtype, ?1 FROM temp.in_column_edges ORDER BY rowid`
 		upsertEvidence = `
 INSERT INTO column_edge_evidence (edge_id, ` + evidenceCols + `)
-SELECT e.id, i.extractor, i.origin, i.method, j.id, i.first_seen, i.last_seen, i.count, i.confidence, ?2, ?1, ?3` + join + `
-JOIN column_edges e ON e.from_id = f.id AND e.from_column = i.from_column AND e.to_id = t.id
+SELECT e.id, i.extractor, i.origin, i.method, i.job_id, i.first_seen, i.last_seen, i.count, i.confidence, ?2, ?1, ?3
+FROM temp.in_column_edges i
+JOIN column_edges e ON e.from_id = i.from_id AND e.from_column = i.from_column AND e.to_id = i.to_id
 	AND e.to_column = i.to_column AND e.type = i.type AND e.subtype = i.subtype AND e.valid_to IS NULL
-JOIN jobs j ON j.namespace = i.job_ns AND j.name = i.job_name
 WHERE i.extractor IS NOT NULL` + evidenceUpsert
 	)
-	return c.applyEdges(ctx, st, &st.NewColumns, ensureDatasets, ensureJobs, newEdges, upsertEvidence)
+	return c.applyEdges(ctx, st, &st.NewColumns, newEdges, upsertEvidence)
 }
 
 func (c *committer) applyEdges(ctx context.Context, st *CommitStats, newEdges *int64, queries ...string) error {
@@ -183,17 +293,22 @@ func (c *committer) applyEdges(ctx context.Context, st *CommitStats, newEdges *i
 			return fmt.Errorf("merge edges: %w", err)
 		}
 		switch i {
-		case 2:
+		case 0:
 			*newEdges += n
-		case 3:
+		case 1:
 			st.Evidence += n
 		}
 	}
 	return nil
 }
 
-func appendEvidence(args []any, ev *graph.Evidence) []any {
-	return append(args, ev.Extractor, ev.Origin, ev.Method, ev.Job.Namespace, ev.Job.Name,
+// appendEvidence appends the evidence columns of a temporary table row;
+// NULLs for an edge without evidence.
+func appendEvidence(args []any, ev *graph.Evidence, job int64) []any {
+	if ev == nil {
+		return append(args, nil, nil, nil, nil, nil, nil, nil, nil)
+	}
+	return append(args, ev.Extractor, ev.Origin, ev.Method, job,
 		nanos(ev.FirstSeen), nanos(ev.LastSeen), ev.Count, ev.Confidence)
 }
 
@@ -211,11 +326,8 @@ type inserter struct {
 // it keeps the statement under SQLite's limit of 32766 parameters.
 const rowsPerStmt = 256
 
-func (c *committer) newInserter(ctx context.Context, table, cols string, ncols int) (*inserter, error) {
-	defs := strings.Split(cols, ", ")
-	if len(defs) != ncols {
-		return nil, fmt.Errorf("temporary table %s: %d columns, want %d", table, len(defs), ncols)
-	}
+func (c *committer) newInserter(ctx context.Context, table, cols string) (*inserter, error) {
+	ncols := len(strings.Split(cols, ", "))
 	if _, err := c.tx.ExecContext(ctx, fmt.Sprintf("CREATE TEMP TABLE IF NOT EXISTS %s (%s)", table, cols)); err != nil {
 		return nil, fmt.Errorf("create temporary table %s: %w", table, err)
 	}

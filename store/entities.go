@@ -88,6 +88,9 @@ ON CONFLICT (dataset_id, source) WHERE valid_to IS NULL DO UPDATE SET
 		}
 		m.AddDataset(*d)
 		merged := m.Datasets[id]
+		if found {
+			c.newDatasets[id] = rowID
+		}
 		if found && datasetEqual(&stored, merged) {
 			if _, err := period.ExecContext(ctx, rowID, c.source, c.at, c.seq); err != nil {
 				return fmt.Errorf("record dataset %s: %w", id, err)
@@ -99,6 +102,7 @@ ON CONFLICT (dataset_id, source) WHERE valid_to IS NULL DO UPDATE SET
 			merged.Description, c.at).Scan(&rowID); err != nil {
 			return fmt.Errorf("write dataset %s: %w", id, err)
 		}
+		c.newDatasets[id] = rowID
 		if _, err := period.ExecContext(ctx, rowID, c.source, c.at, c.seq); err != nil {
 			return fmt.Errorf("record dataset %s: %w", id, err)
 		}

@@ -36,8 +36,8 @@ func (s *Store) Graph(ctx context.Context, asOf time.Time) (*graph.Graph, error)
 		return nil, fmt.Errorf("read graph: %w", err)
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
-	r := &reader{conn: conn, t: t, g: graph.New(), datasets: map[int64]*graph.Dataset{}}
-	for _, step := range []func(context.Context) error{r.readDatasets, r.readJobs, r.readRuns, r.readEdges, r.readColumnEdges} {
+	r := &reader{conn: conn, t: t, g: graph.New(), datasets: map[int64]*graph.Dataset{}, visible: map[int64]bool{}}
+	for _, step := range []func(context.Context) error{r.readEdges, r.readColumnEdges, r.readDatasets, r.readJobs, r.readRuns} {
 		if err := step(ctx); err != nil {
 			return nil, fmt.Errorf("read graph: %w", err)
 		}
@@ -50,6 +50,7 @@ type reader struct {
 	t        int64
 	g        *graph.Graph
 	datasets map[int64]*graph.Dataset
+	visible  map[int64]bool // row ids of the datasets to include
 }
 
 const validAt = "%[1]s.valid_from <= ?1 AND (%[1]s.valid_to IS NULL OR %[1]s.valid_to > ?1)"
@@ -75,21 +76,26 @@ func (r *reader) each(ctx context.Context, query string, scan func(*sql.Rows) er
 }
 
 func (r *reader) readDatasets(ctx context.Context) error {
-	touches := func(table, col string) string {
-		return fmt.Sprintf("EXISTS (SELECT 1 FROM %s e WHERE e.%s = d.id AND %s)", table, col, valid("e"))
+	if err := r.each(ctx, `SELECT dataset_id FROM dataset_periods p WHERE `+valid("p"), func(rows *sql.Rows) error {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		r.visible[id] = true
+		return nil
+	}); err != nil {
+		return err
 	}
-	q := `
-SELECT d.id, d.namespace, d.name, d.platform, d.kind, d.description FROM datasets d
-WHERE d.created_at <= ?1 AND (` +
-		touches("dataset_periods", "dataset_id") + " OR " +
-		touches("edges", "from_id") + " OR " + touches("edges", "to_id") + " OR " +
-		touches("column_edges", "from_id") + " OR " + touches("column_edges", "to_id") + ")"
+	q := `SELECT id, namespace, name, platform, kind, description FROM datasets WHERE created_at <= ?1`
 	if err := r.each(ctx, q, func(rows *sql.Rows) error {
 		var id int64
 		var d graph.Dataset
 		var platform, kind string
 		if err := rows.Scan(&id, &d.ID.Namespace, &d.ID.Name, &platform, &kind, &d.Description); err != nil {
 			return err
+		}
+		if !r.visible[id] {
+			return nil
 		}
 		d.Platform, d.Kind = graph.Platform(platform), graph.Kind(kind)
 		r.g.Datasets[d.ID] = &d
@@ -209,14 +215,15 @@ func scanEvidence(rows *sql.Rows) (int64, graph.Evidence, error) {
 func (r *reader) readEdges(ctx context.Context) error {
 	byID := map[int64]*graph.Edge{}
 	if err := r.each(ctx, `
-SELECT e.id, f.namespace, f.name, t.namespace, t.name
+SELECT e.id, e.from_id, f.namespace, f.name, e.to_id, t.namespace, t.name
 FROM edges e JOIN datasets f ON f.id = e.from_id JOIN datasets t ON t.id = e.to_id
 WHERE `+valid("e"), func(rows *sql.Rows) error {
-		var id int64
+		var id, from, to int64
 		var e graph.Edge
-		if err := rows.Scan(&id, &e.From.Namespace, &e.From.Name, &e.To.Namespace, &e.To.Name); err != nil {
+		if err := rows.Scan(&id, &from, &e.From.Namespace, &e.From.Name, &to, &e.To.Namespace, &e.To.Name); err != nil {
 			return err
 		}
+		r.visible[from], r.visible[to] = true, true
 		r.g.Edges[e.EdgeID] = &e
 		byID[id] = &e
 		return nil
@@ -238,15 +245,16 @@ WHERE `+valid("e"), func(rows *sql.Rows) error {
 func (r *reader) readColumnEdges(ctx context.Context) error {
 	byID := map[int64]*graph.ColumnEdge{}
 	if err := r.each(ctx, `
-SELECT e.id, f.namespace, f.name, e.from_column, t.namespace, t.name, e.to_column, e.type, e.subtype
+SELECT e.id, e.from_id, f.namespace, f.name, e.from_column, e.to_id, t.namespace, t.name, e.to_column, e.type, e.subtype
 FROM column_edges e JOIN datasets f ON f.id = e.from_id JOIN datasets t ON t.id = e.to_id
 WHERE `+valid("e"), func(rows *sql.Rows) error {
-		var id int64
+		var id, from, to int64
 		var e graph.ColumnEdge
-		if err := rows.Scan(&id, &e.From.Dataset.Namespace, &e.From.Dataset.Name, &e.From.Column,
-			&e.To.Dataset.Namespace, &e.To.Dataset.Name, &e.To.Column, &e.Type, &e.Subtype); err != nil {
+		if err := rows.Scan(&id, &from, &e.From.Dataset.Namespace, &e.From.Dataset.Name, &e.From.Column,
+			&to, &e.To.Dataset.Namespace, &e.To.Dataset.Name, &e.To.Column, &e.Type, &e.Subtype); err != nil {
 			return err
 		}
+		r.visible[from], r.visible[to] = true, true
 		r.g.ColumnEdges[e.ColumnEdgeID] = &e
 		byID[id] = &e
 		return nil

@@ -42,7 +42,6 @@ CREATE TABLE dataset_periods (
 	CHECK (valid_to IS NULL OR valid_to >= valid_from)
 );
 CREATE UNIQUE INDEX dataset_periods_current ON dataset_periods (dataset_id, source) WHERE valid_to IS NULL;
-CREATE INDEX dataset_periods_by_dataset ON dataset_periods (dataset_id, valid_from);
 
 CREATE TABLE dataset_identities (
 	dataset_id INTEGER NOT NULL REFERENCES datasets (id),
@@ -95,6 +94,8 @@ CREATE TABLE runs (
 );
 
 -- One row per validity period of a table edge: [valid_from, valid_to).
+-- The edge tables have no index but the current-edge one: every index costs
+-- on each of millions of inserts, and weft reads whole graphs.
 CREATE TABLE edges (
 	id         INTEGER PRIMARY KEY,
 	from_id    INTEGER NOT NULL REFERENCES datasets (id),
@@ -104,8 +105,6 @@ CREATE TABLE edges (
 	CHECK (valid_to IS NULL OR valid_to >= valid_from)
 );
 CREATE UNIQUE INDEX edges_current ON edges (from_id, to_id) WHERE valid_to IS NULL;
-CREATE INDEX edges_by_from ON edges (from_id);
-CREATE INDEX edges_by_to ON edges (to_id);
 
 CREATE TABLE edge_evidence (
 	edge_id     INTEGER NOT NULL REFERENCES edges (id),
@@ -139,8 +138,6 @@ CREATE TABLE column_edges (
 );
 CREATE UNIQUE INDEX column_edges_current ON column_edges (from_id, from_column, to_id, to_column, type, subtype)
 	WHERE valid_to IS NULL;
-CREATE INDEX column_edges_by_from ON column_edges (from_id, from_column);
-CREATE INDEX column_edges_by_to ON column_edges (to_id, to_column);
 
 CREATE TABLE column_edge_evidence (
 	edge_id     INTEGER NOT NULL REFERENCES column_edges (id),

@@ -18,8 +18,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
+	"sync"
 	"time"
+
+	"github.com/weftdata/weft/graph"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -37,8 +41,47 @@ var ErrNewerSchema = errors.New("store schema is newer than this weft")
 
 // Store is a weft lineage store. Open one with Open and Close it when done.
 type Store struct {
-	db   *sql.DB
-	path string
+	db    *sql.DB
+	path  string
+	cache idCache
+}
+
+// idCache remembers the row ids of datasets and jobs, so that a commit
+// does not look up the same names again and again. Rows are never deleted
+// and their ids never change, so an entry stays right for the life of the
+// file; only ids from committed transactions are added.
+type idCache struct {
+	mu       sync.Mutex
+	datasets map[graph.DatasetID]int64
+	jobs     map[graph.JobID]int64
+}
+
+// maxCached bounds the cache; past it, the cache starts over.
+const maxCached = 1 << 20
+
+// dataset and job look up an id; the caller holds mu.
+func (c *idCache) dataset(id graph.DatasetID) (int64, bool) {
+	n, ok := c.datasets[id]
+	return n, ok
+}
+
+func (c *idCache) job(id graph.JobID) (int64, bool) {
+	n, ok := c.jobs[id]
+	return n, ok
+}
+
+// add records the ids of a committed transaction.
+func (c *idCache) add(datasets map[graph.DatasetID]int64, jobs map[graph.JobID]int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.datasets == nil || len(c.datasets)+len(datasets) > maxCached {
+		c.datasets = make(map[graph.DatasetID]int64, len(datasets))
+	}
+	if c.jobs == nil || len(c.jobs)+len(jobs) > maxCached {
+		c.jobs = make(map[graph.JobID]int64, len(jobs))
+	}
+	maps.Copy(c.datasets, datasets)
+	maps.Copy(c.jobs, jobs)
 }
 
 // Open opens the store at path, creating it if it does not exist and
@@ -58,7 +101,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "cache_size(-65536)") // 64 MiB page cache per connection
-	q.Add("_pragma", "temp_store(FILE)")
+	q.Add("_pragma", "temp_store(MEMORY)") // Commit's staging tables: one batch
 	// BEGIN IMMEDIATE takes the write lock at the start of a transaction,
 	// so two writers wait for each other (busy_timeout) instead of failing
 	// when a read transaction cannot be upgraded.
