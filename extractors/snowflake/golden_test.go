@@ -108,3 +108,12 @@ func TestDemoExportGolden(t *testing.T) {
 func datasetID(name string) graph.DatasetID {
 	return graph.DatasetID{Namespace: "snowflake://acmebank-prod", Name: name}
 }
+
+func mustTime(t *testing.T, s string) time.Time {
+	t.Helper()
+	ts, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ts
+}
