@@ -84,6 +84,7 @@ type source interface {
 	restColumnLineage(ctx context.Context, table, column string) (*restColumnLineage, error)
 	queryHistory(ctx context.Context, from, to time.Time) ([]sql.QueryInfo, error)
 	openLineage(ctx context.Context) ([]olEvent, error)
+	pipelines(ctx context.Context) ([]pipelineInfo, error)
 }
 
 // window is one chunk of the extraction window.
@@ -204,6 +205,13 @@ func (e *Extractor) metadata(ctx context.Context, src source, d *decoder) (extra
 	}
 	for _, j := range js {
 		d.addJobDefinition(g, j.JobId, j.Settings)
+	}
+	ps, err := src.pipelines(ctx)
+	if err != nil {
+		return b, err
+	}
+	for _, p := range ps {
+		d.addPipeline(g, p)
 	}
 	tables, columns, err := src.restTargets(ctx, e.cfg.Tables)
 	if err != nil {

@@ -25,7 +25,7 @@ import (
 // DATABRICKS_* variables or ~/.databrickscfg from the machine.
 type noEnv struct{}
 
-func (noEnv) Name() string                  { return "noenv" }
+func (noEnv) Name() string                   { return "noenv" }
 func (noEnv) Configure(*config.Config) error { return nil }
 
 const fakeToken = "dapi-fake-token-0123456789"

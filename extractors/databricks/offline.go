@@ -34,6 +34,7 @@ const (
 	kindRESTColumn    = "lineage-column"
 	kindQueryHistory  = "query-history"
 	kindOpenLineage   = "openlineage"
+	kindPipelines     = "pipelines"
 )
 
 // filePatterns maps name prefixes to kinds, longest prefix first.
@@ -54,6 +55,7 @@ var filePatterns = []struct{ prefix, kind, doc string }{
 	{"lineage-table-", kindRESTTable, "lineage-table-<catalog.schema.table>.json"},
 	{"lineage-column-", kindRESTColumn, "lineage-column-<catalog.schema.table.column>.json"},
 	{"openlineage", kindOpenLineage, "openlineage*.json"},
+	{"pipeline", kindPipelines, "pipeline-<id>.json, pipelines*.json"},
 }
 
 // fileKind returns the kind of an export file name, or "".
@@ -449,6 +451,22 @@ func (o *offline) openLineage(ctx context.Context) ([]olEvent, error) {
 			return nil, err
 		}
 		all = append(all, evs...)
+	}
+	return all, nil
+}
+
+func (o *offline) pipelines(ctx context.Context) ([]pipelineInfo, error) {
+	var all []pipelineInfo
+	for _, f := range o.files[kindPipelines] {
+		data, err := o.read(f)
+		if err != nil {
+			return nil, err
+		}
+		ps, err := decodePipelines(f.path, data)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, ps...)
 	}
 	return all, nil
 }

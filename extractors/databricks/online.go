@@ -464,3 +464,7 @@ func (o *online) queryHistory(ctx context.Context, from, to time.Time) ([]sql.Qu
 }
 
 func (o *online) openLineage(ctx context.Context) ([]olEvent, error) { return nil, nil }
+
+// pipelines returns no pipeline definitions: UC lineage names pipelines by
+// id, which is enough to link rows.
+func (o *online) pipelines(ctx context.Context) ([]pipelineInfo, error) { return nil, nil }

@@ -607,3 +607,77 @@ func (d *decoder) addOpenLineage(g *graph.Graph, ev olEvent) {
 		}
 	}
 }
+
+// pipelineInfo is a Lakeflow Declarative (DLT) pipeline from
+// /api/2.0/pipelines/{id} or the pipelines list.
+type pipelineInfo struct {
+	PipelineID string `json:"pipeline_id"`
+	Name       string `json:"name"`
+	Spec       *struct {
+		Catalog   string `json:"catalog"`
+		Target    string `json:"target"`
+		Schema    string `json:"schema"`
+		Storage   string `json:"storage"`
+		Libraries []struct {
+			Notebook *struct {
+				Path string `json:"path"`
+			} `json:"notebook"`
+			File *struct {
+				Path string `json:"path"`
+			} `json:"file"`
+		} `json:"libraries"`
+	} `json:"spec"`
+}
+
+// decodePipelines decodes one pipeline, a list page ({"statuses": [...]})
+// or a bare list.
+func decodePipelines(where string, data []byte) ([]pipelineInfo, error) {
+	if isArray(data) {
+		var ps []pipelineInfo
+		return ps, unmarshal(where, data, &ps)
+	}
+	var page struct {
+		Statuses []pipelineInfo `json:"statuses"`
+		pipelineInfo
+	}
+	if err := unmarshal(where, data, &page); err != nil {
+		return nil, err
+	}
+	if page.Statuses != nil {
+		return page.Statuses, nil
+	}
+	if page.PipelineID == "" {
+		return nil, fmt.Errorf("%s: neither a pipeline (pipeline_id) nor a list of them (statuses)", where)
+	}
+	return []pipelineInfo{page.pipelineInfo}, nil
+}
+
+// addPipeline records a pipeline as a job; UC lineage rows of entity type
+// PIPELINE link to it.
+func (d *decoder) addPipeline(g *graph.Graph, p pipelineInfo) {
+	if p.PipelineID == "" {
+		return
+	}
+	props := map[string]string{"pipeline_id": p.PipelineID}
+	setProp(props, "name", p.Name)
+	if s := p.Spec; s != nil {
+		setProp(props, "catalog", s.Catalog)
+		schema := s.Schema
+		if schema == "" {
+			schema = s.Target
+		}
+		setProp(props, "schema", schema)
+		setProp(props, "storage", s.Storage)
+		var libs []string
+		for _, l := range s.Libraries {
+			switch {
+			case l.Notebook != nil:
+				libs = append(libs, l.Notebook.Path)
+			case l.File != nil:
+				libs = append(libs, l.File.Path)
+			}
+		}
+		setProp(props, "libraries", strings.Join(libs, "; "))
+	}
+	g.AddJob(graph.Job{ID: graph.JobID{Namespace: d.ns, Name: "pipelines/" + p.PipelineID}, Type: jobTypePipeline, Properties: props})
+}
