@@ -407,7 +407,7 @@ func csvReader(name string, br *bufio.Reader) (*exportReader, error) {
 	cr := csv.NewReader(br)
 	cr.ReuseRecord = true
 	cr.FieldsPerRecord = -1
-	cr.LazyQuotes = false
+	cr.TrimLeadingSpace = true // "a", "b" as some exporters write it
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("%s: empty export (want JSON lines or CSV with a header row)", name)
