@@ -106,6 +106,11 @@ type Input struct {
 	// analysed (weave's Outputs); they are the truth for what a model
 	// provides, whatever its YAML documents.
 	Outputs map[graph.DatasetID][]string
+	// BaseOutputs are the same for the base, when the base was built from
+	// a manifest (--base-manifest); nil for a snapshot or store. A base
+	// column its own SQL does not produce (documented in YAML only) is not
+	// something the PR can remove.
+	BaseOutputs map[graph.DatasetID][]string
 }
 
 // Run applies every rule and returns the findings, sorted by severity,
@@ -154,8 +159,11 @@ type checker struct {
 	prNode map[graph.DatasetID]*dbt.Node
 	// baseDown and prDown index column edges by upstream column.
 	baseColDown map[graph.ColumnID][]*graph.ColumnEdge
+	baseColUp   map[graph.ColumnID][]*graph.ColumnEdge
 	baseDown    map[graph.DatasetID][]*graph.Edge
 	prColUp     map[graph.ColumnID][]*graph.ColumnEdge
+	// baseFindings holds findingKey of the base's analysis findings.
+	baseFindings map[string]bool
 }
 
 func (c *checker) index() {
@@ -170,8 +178,10 @@ func (c *checker) index() {
 		}
 	}
 	c.baseColDown = map[graph.ColumnID][]*graph.ColumnEdge{}
+	c.baseColUp = map[graph.ColumnID][]*graph.ColumnEdge{}
 	for _, e := range c.base.ColumnEdges {
 		c.baseColDown[e.From] = append(c.baseColDown[e.From], e)
+		c.baseColUp[e.To] = append(c.baseColUp[e.To], e)
 	}
 	c.baseDown = map[graph.DatasetID][]*graph.Edge{}
 	for _, e := range c.base.Edges {
@@ -267,20 +277,48 @@ func (c *checker) ownsPackage(pkg string) bool {
 	return false
 }
 
+// snapshotColumns are the columns dbt adds to every snapshot table; they
+// are in the table but not in the snapshot's SQL.
+var snapshotColumns = []string{"DBT_SCD_ID", "DBT_UPDATED_AT", "DBT_VALID_FROM", "DBT_VALID_TO"}
+
 // prColumns is what the PR version of a dataset provides: the analysed SQL
-// output when there is one, else its known columns.
+// output when there is one (plus dbt's meta columns for a snapshot), else
+// its known columns. A column's Type is set only when the PR's catalog
+// gives it: a YAML data_type ("number(18,2)") is a declaration in another
+// vocabulary than the warehouse's ("NUMBER"), and comparing the two would
+// report type changes nobody made.
 func (c *checker) prColumns(pd *graph.Dataset) []graph.Column {
-	if out, ok := c.in.Outputs[pd.ID]; ok && len(out) > 0 {
-		cols := make([]graph.Column, len(out))
-		for i, name := range out {
-			cols[i] = graph.Column{Name: name}
+	node := c.prNode[pd.ID]
+	typeOf := func(name string) string {
+		if node == nil {
 			if known, ok := findColumn(pd, name); ok {
-				cols[i].Type = known.Type
+				return known.Type
+			}
+			return ""
+		}
+		for _, col := range node.Columns {
+			if col.Index > 0 && strings.EqualFold(col.Name, name) {
+				return col.Type
 			}
 		}
-		return cols
+		return ""
 	}
-	return pd.Columns
+	var names []string
+	if out, ok := c.in.Outputs[pd.ID]; ok && len(out) > 0 {
+		names = out
+		if node != nil && node.ResourceType == "snapshot" {
+			names = append(slices.Clone(out), snapshotColumns...)
+		}
+	} else {
+		for _, col := range pd.Columns {
+			names = append(names, col.Name)
+		}
+	}
+	cols := make([]graph.Column, len(names))
+	for i, name := range names {
+		cols[i] = graph.Column{Name: name, Type: typeOf(name)}
+	}
+	return cols
 }
 
 func (c *checker) removedColumns(bd, pd *graph.Dataset) {
@@ -303,7 +341,12 @@ func (c *checker) removedColumns(bd, pd *graph.Dataset) {
 		}
 	}
 	node := c.prNode[pd.ID]
+	baseOut, baseOutKnown := c.in.BaseOutputs[bd.ID]
+	baseOutKnown = baseOutKnown && len(baseOut) > 0
 	for _, bc := range bd.Columns {
+		if baseOutKnown && !containsFold(baseOut, bc.Name) && !(bd.Properties["resource_type"] == "snapshot" && containsFold(snapshotColumns, bc.Name)) {
+			continue // production's SQL never produced it either
+		}
 		colID := graph.ColumnID{Dataset: bd.ID, Column: bc.Name}
 		pc, ok := has(bc.Name)
 		if ok {
@@ -359,13 +402,7 @@ func (c *checker) renamedTo(removed graph.ColumnID, prID graph.DatasetID, added 
 }
 
 func (c *checker) baseUpstream(col graph.ColumnID) []*graph.ColumnEdge {
-	var out []*graph.ColumnEdge
-	for _, e := range c.base.ColumnEdges {
-		if e.To == col {
-			out = append(out, e)
-		}
-	}
-	return out
+	return c.baseColUp[col]
 }
 
 // upstreamKey renders a column's upstream edges (source column and
@@ -379,6 +416,10 @@ func upstreamKey(edges []*graph.ColumnEdge) string {
 	return strings.Join(slices.Compact(keys), "\n")
 }
 
+func containsFold(list []string, s string) bool {
+	return slices.ContainsFunc(list, func(x string) bool { return strings.EqualFold(x, s) })
+}
+
 func findColumn(d *graph.Dataset, name string) (graph.Column, bool) {
 	for _, c := range d.Columns {
 		if strings.EqualFold(c.Name, name) {
@@ -389,20 +430,42 @@ func findColumn(d *graph.Dataset, name string) (graph.Column, bool) {
 }
 
 // sameType compares warehouse types loosely: case and spacing do not
-// matter, and Snowflake's synonyms (TEXT = VARCHAR, NUMBER(38,0) = NUMBER)
-// are equal.
+// matter, Snowflake's synonyms are equal (TEXT = STRING = VARCHAR(n),
+// INT = NUMBER(38,0) = DECIMAL, DOUBLE = FLOAT, TIMESTAMP = TIMESTAMP_NTZ),
+// and parameters count only when both sides have them: a catalog reports
+// NUMBER where the DDL said NUMBER(18,2).
 func sameType(a, b string) bool {
-	norm := func(s string) string {
-		s = strings.ToUpper(strings.ReplaceAll(s, " ", ""))
-		switch {
-		case s == "TEXT" || s == "STRING" || strings.HasPrefix(s, "VARCHAR"):
-			return "VARCHAR"
-		case s == "NUMBER(38,0)" || s == "INT" || s == "INTEGER" || s == "BIGINT":
-			return "NUMBER"
-		}
-		return s
+	fa, pa := normType(a)
+	fb, pb := normType(b)
+	if fa != fb {
+		return false
 	}
-	return norm(a) == norm(b)
+	return pa == "" || pb == "" || pa == pb || fa == "VARCHAR"
+}
+
+// normType splits a type into its family and its parameters ("(18,2)").
+func normType(s string) (family, params string) {
+	s = strings.ToUpper(strings.Join(strings.Fields(s), ""))
+	family, params = s, ""
+	if i := strings.IndexByte(s, '('); i >= 0 {
+		family, params = s[:i], s[i:]
+	}
+	switch family {
+	case "TEXT", "STRING", "VARCHAR", "CHAR", "CHARACTER", "NVARCHAR", "NCHAR":
+		return "VARCHAR", params
+	case "NUMBER", "NUMERIC", "DECIMAL", "INT", "INTEGER", "BIGINT", "SMALLINT", "TINYINT", "BYTEINT":
+		if params == "(38,0)" {
+			params = ""
+		}
+		return "NUMBER", params
+	case "FLOAT", "FLOAT4", "FLOAT8", "DOUBLE", "DOUBLEPRECISION", "REAL":
+		return "FLOAT", ""
+	case "TIMESTAMP", "DATETIME", "TIMESTAMP_NTZ":
+		return "TIMESTAMP_NTZ", params
+	case "BOOL", "BOOLEAN":
+		return "BOOLEAN", ""
+	}
+	return family, params
 }
 
 func countNoun(n int, noun string) string {

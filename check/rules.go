@@ -16,6 +16,9 @@ import (
 // claim.
 func (c *checker) knownColumns(id graph.DatasetID) ([]string, bool) {
 	if out, ok := c.in.Outputs[id]; ok && len(out) > 0 {
+		if n := c.prNode[id]; n != nil && n.ResourceType == "snapshot" {
+			return append(slices.Clone(out), snapshotColumns...), true
+		}
 		return out, true
 	}
 	d, ok := c.pr.Datasets[id]
@@ -45,16 +48,27 @@ func (c *checker) unknownColumns() {
 		col    graph.ColumnID
 		reader graph.DatasetID
 	}
+	// Production already reading the column is no news: the PR did not
+	// cause it (a documented-only column that a view reads, say).
+	inBase := map[use]bool{}
+	for id := range c.base.ColumnEdges {
+		inBase[use{id.From, id.To.Dataset}] = true
+	}
 	uses := map[use]bool{}
 	for id := range c.pr.ColumnEdges {
 		if id.From.Column == "" {
+			continue
+		}
+		if isPseudoColumn(id.From.Column) {
 			continue
 		}
 		known, ok := c.knownColumns(id.From.Dataset)
 		if !ok || slices.ContainsFunc(known, func(k string) bool { return strings.EqualFold(k, id.From.Column) }) {
 			continue
 		}
-		uses[use{id.From, id.To.Dataset}] = true
+		if u := (use{id.From, id.To.Dataset}); !inBase[u] {
+			uses[u] = true
+		}
 	}
 	c.unresolvedColumns(reported)
 	keys := make([]use, 0, len(uses))
@@ -89,7 +103,7 @@ func (c *checker) unresolvedColumns(reported map[string]bool) {
 		upstreams[id.To] = append(upstreams[id.To], id.From)
 	}
 	for _, pf := range c.pr.Findings {
-		if pf.Code != "unresolved_column" {
+		if pf.Code != "unresolved_column" || c.inBase(pf) {
 			continue
 		}
 		nodeID, _, _ := strings.Cut(pf.Location, ":")
@@ -98,6 +112,9 @@ func (c *checker) unresolvedColumns(reported map[string]bool) {
 			continue
 		}
 		col := lastPart(pf.Subject)
+		if isPseudoColumn(col) {
+			continue
+		}
 		ups := upstreams[n.Relation]
 		if len(ups) == 0 {
 			continue
@@ -148,6 +165,9 @@ func compareDatasetID(a, b graph.DatasetID) int {
 // nothing.
 func (c *checker) danglingRefs() {
 	for _, pf := range c.pr.Findings {
+		if c.inBase(pf) {
+			continue
+		}
 		switch pf.Code {
 		case "unresolved_table":
 			if c.knownInBase(pf.Subject) {
@@ -198,11 +218,42 @@ func (c *checker) knownInBase(subject string) bool {
 	return false
 }
 
+// findingKey identifies an analysis finding across the base and PR builds:
+// its code, subject and node, without the manifest's path or the line and
+// column (which move when a PR edits the file).
+func findingKey(f graph.Finding) string {
+	loc := f.Location
+	if i := strings.Index(loc, ": "); i >= 0 {
+		loc = loc[i+2:]
+	}
+	loc, _, _ = strings.Cut(loc, ":")
+	return f.Code + "\x00" + f.Subject + "\x00" + loc + "\x00" + f.Message
+}
+
+// inBase reports whether the base graph has the same analysis finding: the
+// problem is older than the PR, which did not cause it. weft check reports
+// what a change breaks; a manifest checked against itself has no findings.
+func (c *checker) inBase(f graph.Finding) bool {
+	if c.baseFindings == nil {
+		c.baseFindings = map[string]bool{}
+		for _, bf := range c.base.Findings {
+			c.baseFindings[findingKey(bf)] = true
+		}
+	}
+	return c.baseFindings[findingKey(f)]
+}
+
 func (c *checker) nodeByOrigin(origin string) *dbt.Node {
 	if c.in.Project == nil {
 		return nil
 	}
 	return c.in.Project.Node(origin)
+}
+
+// isPseudoColumn reports Snowflake's METADATA$ columns, which every staged
+// file and external table has without declaring them.
+func isPseudoColumn(col string) bool {
+	return strings.HasPrefix(strings.ToUpper(col), "METADATA$")
 }
 
 func lastPart(subject string) string {

@@ -141,7 +141,7 @@ func (o *checkOptions) validate() error {
 }
 
 func runCheck(ctx context.Context, opts *checkOptions) error {
-	base, baseName, err := loadBase(ctx, opts)
+	base, baseOutputs, baseName, err := loadBase(ctx, opts)
 	if err != nil {
 		return inputError(err)
 	}
@@ -153,7 +153,7 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 	if err != nil {
 		return inputError(err)
 	}
-	findings := check.Run(check.Input{Base: base, PR: pr.graph, Project: pr.project, Outputs: pr.outputs})
+	findings := check.Run(check.Input{Base: base, PR: pr.graph, Project: pr.project, Outputs: pr.outputs, BaseOutputs: baseOutputs})
 	report := check.NewReport(baseName, findings)
 	write := func(w io.Writer) error { return check.Write(w, opts.format, report) }
 	if opts.output == "-" || opts.output == "" {
@@ -179,21 +179,22 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 	return nil
 }
 
-// loadBase reads the production graph the PR is compared with.
-func loadBase(ctx context.Context, opts *checkOptions) (*graph.Graph, string, error) {
+// loadBase reads the production graph the PR is compared with, and for a
+// production manifest the output columns its SQL produces.
+func loadBase(ctx context.Context, opts *checkOptions) (*graph.Graph, map[graph.DatasetID][]string, string, error) {
 	switch {
 	case opts.base != "":
 		g, err := readGraphFile(opts.base)
-		return g, opts.base, err
+		return g, nil, opts.base, err
 	case opts.store != "":
 		g, err := readStoreGraph(ctx, opts.store, time.Time{})
-		return g, opts.store, err
+		return g, nil, opts.store, err
 	}
 	b, err := buildDBT(ctx, opts.logger, opts.baseManifest, opts.baseCatalog, opts.account)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
-	return b.graph, opts.baseManifest, nil
+	return b.graph, b.outputs, opts.baseManifest, nil
 }
 
 // accountFromBase finds the warehouse account of the dbt project in the
