@@ -4,6 +4,8 @@ import (
 	"context"
 	"flag"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -35,8 +37,29 @@ func TestScripts(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			env.Setenv("REPO", wd+"/../..")
-			return nil
+			repo := filepath.Join(wd, "..", "..")
+			env.Setenv("REPO", repo)
+			// The demo on all three platforms, for demo.txtar: weft.yaml
+			// paths are relative to the file, so this one is absolute.
+			demo := filepath.Join(repo, "fixtures", "demo")
+			return os.WriteFile(filepath.Join(env.WorkDir, "demo-all.yaml"), []byte(strings.NewReplacer("DEMO", demo).Replace(demoAllYAML)), 0o644)
 		},
 	})
 }
+
+const demoAllYAML = `sources:
+  - type: dbt
+    name: acme_risk
+    account: acmebank-prod
+    manifest: DEMO/dbt/target/manifest.json
+    catalog: DEMO/dbt/target/catalog.json
+    run_results: DEMO/dbt/target/run_results.json
+  - type: snowflake
+    name: prod
+    account: acmebank-prod
+    export: DEMO/snowflake/query_history.jsonl
+  - type: databricks
+    name: ml
+    host: https://adb-4711.12.azuredatabricks.net
+    export: DEMO/databricks
+`

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/weftdata/weft/extractors/databricks"
 	"github.com/weftdata/weft/extractors/dbt"
 	"github.com/weftdata/weft/extractors/snowflake"
 )
@@ -11,8 +12,9 @@ import (
 // them), then document its keys in the README.
 func sourceRegistry() registry {
 	return registry{
-		"dbt":       newSourceType(dbt.New, "manifest", "catalog", "run_results"),
-		"snowflake": snowflakeSource(),
+		"databricks": databricksSource(),
+		"dbt":        newSourceType(dbt.New, "manifest", "catalog", "run_results"),
+		"snowflake":  snowflakeSource(),
 	}
 }
 
@@ -41,4 +43,14 @@ func snowflakeSource() sourceType {
 			}
 		}
 	})
+}
+
+// databricksSource takes the workspace host from DATABRICKS_HOST when the
+// entry has none (it names the namespace, so it is needed offline too).
+// Credentials are left to the Databricks SDK's unified auth, which reads
+// DATABRICKS_TOKEN, DATABRICKS_CLIENT_ID/SECRET and ~/.databrickscfg.
+func databricksSource() sourceType {
+	return newSourceType(databricks.New, "export").withEnv(
+		[2]string{"host", "DATABRICKS_HOST"},
+	)
 }
