@@ -29,7 +29,7 @@ func TestREADMEConfig(t *testing.T) {
 	for _, s := range srcs {
 		got = append(got, s.String())
 	}
-	if want := `dbt source "acme_risk", snowflake source "prod"`; strings.Join(got, ", ") != want {
+	if want := `dbt source "acme_risk", snowflake source "prod", databricks source "ml"`; strings.Join(got, ", ") != want {
 		t.Errorf("sources = %s, want %s", strings.Join(got, ", "), want)
 	}
 }
