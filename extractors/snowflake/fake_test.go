@@ -509,7 +509,11 @@ func cmpOr(a, b string) string {
 // build a driver config themselves).
 func TestMain(m *testing.M) {
 	os.Setenv(disablePlatformDetection, "true")
-	os.Exit(m.Run())
+	code := m.Run()
+	if bench.dir != "" {
+		os.RemoveAll(bench.dir)
+	}
+	os.Exit(code)
 }
 
 // closedPort returns a TCP port on 127.0.0.1 that nothing listens on.
