@@ -279,9 +279,15 @@ func TestExportErrors(t *testing.T) {
 		{"bad run name", map[string]string{"run-x.json": "{}"}, "name must be run-<id>.json with a numeric run id"},
 		{"failed statement", map[string]string{"table_lineage.json": `{"statement_id":"s1","status":{"state":"FAILED","error":{"error_code":"BAD_REQUEST","message":"[TABLE_OR_VIEW_NOT_FOUND] system.access.table_lineage"}}}`},
 			"table_lineage.json: statement s1 failed: BAD_REQUEST: [TABLE_OR_VIEW_NOT_FOUND]"},
+		{"statement trailing comma", map[string]string{"column_lineage.json": "{\"statement_id\": \"s\",\n}"},
+			"column_lineage.json:2:1: not valid JSON (offset 23): invalid character '}' looking for beginning of object key string"},
+		{"chunk trailing comma", map[string]string{
+			"column_lineage.json":         `{"statement_id":"s","status":{"state":"SUCCEEDED"},"manifest":{"schema":{"columns":[{"name":"source_table_full_name"},{"name":"source_column_name"},{"name":"target_table_full_name"},{"name":"target_column_name"}]}},"result":{"chunk_index":0,"next_chunk_index":1,"data_array":[]}}`,
+			"column_lineage.chunk-1.json": `{"chunk_index":1,"data_array":[["a.b.c","x","a.b.d","y"],]}`},
+			"column_lineage.chunk-1.json: system.access.column_lineage chunk 1: row 1: offset 57: expected '[' but found ']'"},
 		{"orphan chunk", map[string]string{"column_lineage-x.chunk-1.json": `{}`}, "chunk without statement file column_lineage-x.json"},
 		{"bad cell", map[string]string{"table_lineage.json": `{"statement_id":"s","status":{"state":"SUCCEEDED"},"manifest":{"schema":{"columns":[{"name":"source_table_full_name"},{"name":"target_table_full_name"}]}},"result":{"data_array":[["a.b.c",{"x":1}]]}}`},
-			"system.access.table_lineage chunk 0: row 0 cell 1: offset 10: unexpected '{' (cells must be strings or null)"},
+			"system.access.table_lineage chunk 0: row 0 cell 1: offset 188: unexpected '{' (cells must be strings or null)"},
 		{"bad time", map[string]string{"table_lineage.json": `{"statement_id":"s","status":{"state":"SUCCEEDED"},"manifest":{"schema":{"columns":[{"name":"source_table_full_name"},{"name":"target_table_full_name"},{"name":"event_time"}]}},"result":{"data_array":[["a.b.c","a.b.d","yesterday"]]}}`},
 			`row 0: event_time: bad timestamp "yesterday"`},
 	} {

@@ -234,8 +234,23 @@ func decodeQueryHistory(where string, data []byte) ([]sql.QueryInfo, error) {
 // a GET of the statement).
 func decodeStatement(where string, data []byte) (*statementResponse, error) {
 	var s statementResponse
-	if err := unmarshal(where, data, &s); err != nil {
+	fields, err := objectFields(data)
+	if err != nil {
+		if uerr := unmarshal(where, data, &s); uerr != nil {
+			return nil, uerr
+		}
+		return nil, fmt.Errorf("%s: %v", where, err)
+	}
+	result, hasResult := fields["result"]
+	delete(fields, "result")
+	small, _ := json.Marshal(rawFields(fields))
+	if err := unmarshal(where, small, &s); err != nil {
 		return nil, err
+	}
+	if hasResult && string(result) != "null" {
+		if s.Result, err = decodeResultData(where, result, cap(data)-cap(result)); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.err(where); err != nil {
 		return nil, err
@@ -257,8 +272,7 @@ func (s *statementResponse) err(where string) error {
 
 // decodeChunk decodes a GET .../result/chunks/{n} response.
 func decodeChunk(where string, data []byte) (*resultData, error) {
-	var rd resultData
-	return &rd, unmarshal(where, data, &rd)
+	return decodeResultData(where, data, 0)
 }
 
 // historyWriteTypes are the statement types of the query history that can

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"time"
 
@@ -55,6 +57,8 @@ type resultData struct {
 	NextChunkInternalLink string          `json:"next_chunk_internal_link,omitempty"`
 	DataArray             json.RawMessage `json:"data_array,omitempty"`
 	ExternalLinks         []externalLink  `json:"external_links,omitempty"`
+
+	dataOffset int // offset of DataArray in the response, for errors
 }
 
 type externalLink struct {
@@ -87,7 +91,12 @@ func (m *resultManifest) columns() []string {
 // encoding/json into [][]*string allocates per cell and was the
 // bottleneck at a million rows.
 func eachRow(data []byte, fn func(row [][]byte, null []bool) error) error {
-	s := scanner{b: data}
+	return eachRowAt(data, 0, fn)
+}
+
+// eachRowAt is eachRow for data found at offset base of a document.
+func eachRowAt(data []byte, base int, fn func(row [][]byte, null []bool) error) error {
+	s := scanner{b: data, base: base}
 	s.ws()
 	if s.eof() {
 		return nil
@@ -132,7 +141,7 @@ func eachRow(data []byte, fn func(row [][]byte, null []bool) error) error {
 					break
 				}
 				if c != ',' {
-					return fmt.Errorf("row %d: offset %d: expected , or ] but found %q", n, s.i-1, c)
+					return fmt.Errorf("row %d: offset %d: expected , or ] but found %q", n, s.off()-1, c)
 				}
 			}
 		}
@@ -149,16 +158,18 @@ func eachRow(data []byte, fn func(row [][]byte, null []bool) error) error {
 			return nil
 		}
 		if c != ',' {
-			return fmt.Errorf("data_array: offset %d: expected , or ] after row %d but found %q", s.i-1, n, c)
+			return fmt.Errorf("data_array: offset %d: expected , or ] after row %d but found %q", s.off()-1, n, c)
 		}
 	}
 }
 
 type scanner struct {
-	b   []byte
-	i   int
-	buf []byte
+	b    []byte
+	i    int
+	base int // offset of b in the document, for errors
 }
+
+func (s *scanner) off() int { return s.base + s.i }
 
 func (s *scanner) eof() bool  { return s.i >= len(s.b) }
 func (s *scanner) peek() byte { return s.b[s.i] }
@@ -179,7 +190,7 @@ func (s *scanner) expect(c byte) error {
 		return fmt.Errorf("unexpected end of data, expected %q", c)
 	}
 	if s.b[s.i] != c {
-		return fmt.Errorf("offset %d: expected %q but found %q", s.i, c, s.b[s.i])
+		return fmt.Errorf("offset %d: expected %q but found %q", s.off(), c, s.b[s.i])
 	}
 	s.i++
 	return nil
@@ -187,7 +198,7 @@ func (s *scanner) expect(c byte) error {
 
 func (s *scanner) lit(w string) error {
 	if len(s.b)-s.i < len(w) || string(s.b[s.i:s.i+len(w)]) != w {
-		return fmt.Errorf("offset %d: invalid literal", s.i)
+		return fmt.Errorf("offset %d: invalid literal", s.off())
 	}
 	s.i += len(w)
 	return nil
@@ -225,7 +236,7 @@ func (s *scanner) value() ([]byte, bool, error) {
 		}
 		return s.b[start:s.i], false, nil
 	default:
-		return nil, false, fmt.Errorf("offset %d: unexpected %q (cells must be strings or null)", s.i, c)
+		return nil, false, fmt.Errorf("offset %d: unexpected %q (cells must be strings or null)", s.off(), c)
 	}
 }
 
@@ -248,10 +259,152 @@ func (s *scanner) escaped() ([]byte, bool, error) {
 	}
 	var str string
 	if err := json.Unmarshal(s.b[start:j+1], &str); err != nil {
-		return nil, false, fmt.Errorf("offset %d: %v", start, err)
+		return nil, false, fmt.Errorf("offset %d: %v", s.base+start, err)
 	}
 	s.i = j + 1
 	return []byte(str), false, nil
+}
+
+// skipValue moves past one JSON value of any kind. It checks structure
+// (brackets, quotes) but not every token: values it skips are validated
+// when they are decoded.
+func (s *scanner) skipValue() error {
+	s.ws()
+	if s.eof() {
+		return errors.New("unexpected end of data")
+	}
+	switch c := s.b[s.i]; c {
+	case '{', '[':
+		depth := 0
+		for s.i < len(s.b) {
+			switch s.b[s.i] {
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					s.i++
+					return nil
+				}
+			case '"':
+				if _, _, err := s.value(); err != nil {
+					return err
+				}
+				continue
+			}
+			s.i++
+		}
+		return errors.New("unexpected end of data")
+	default:
+		_, _, err := s.value()
+		return err
+	}
+}
+
+// objectFields splits a JSON object into its top-level keys and the raw
+// bytes of their values, without decoding them. It lets large arrays
+// (data_array) skip encoding/json, which validates and copies every byte.
+func objectFields(data []byte) (map[string][]byte, error) {
+	s := scanner{b: data}
+	s.ws()
+	if !s.eof() && s.b[s.i] == 0xef { // UTF-8 BOM
+		s.i += 3
+		s.ws()
+	}
+	if err := s.expect('{'); err != nil {
+		return nil, err
+	}
+	fields := map[string][]byte{}
+	s.ws()
+	if !s.eof() && s.peek() == '}' {
+		s.i++
+		return fields, nil
+	}
+	for {
+		s.ws()
+		if s.eof() || s.peek() != '"' {
+			return nil, fmt.Errorf("offset %d: expected an object key", s.i)
+		}
+		k, _, err := s.value()
+		if err != nil {
+			return nil, err
+		}
+		key := string(k)
+		s.ws()
+		if err := s.expect(':'); err != nil {
+			return nil, err
+		}
+		s.ws()
+		start := s.i
+		if err := s.skipValue(); err != nil {
+			return nil, fmt.Errorf("%s: %w", key, err)
+		}
+		fields[key] = data[start:s.i]
+		s.ws()
+		if s.eof() {
+			return nil, errors.New("unexpected end of data")
+		}
+		c := s.b[s.i]
+		s.i++
+		if c == '}' {
+			break
+		}
+		if c != ',' {
+			return nil, fmt.Errorf("offset %d: expected , or } but found %q", s.i-1, c)
+		}
+	}
+	s.ws()
+	if !s.eof() {
+		return nil, fmt.Errorf("offset %d: data after the object", s.i)
+	}
+	return fields, nil
+}
+
+// decodeResultData decodes a result chunk: small fields through
+// encoding/json, data_array kept raw for eachRow.
+func decodeResultData(where string, data []byte, base int) (*resultData, error) {
+	fields, err := objectFields(data)
+	if err != nil {
+		// Let encoding/json locate the syntax error.
+		var rd resultData
+		if uerr := unmarshal(where, data, &rd); uerr != nil {
+			return nil, uerr
+		}
+		return nil, fmt.Errorf("%s: %v", where, err)
+	}
+	rows := fields["data_array"]
+	delete(fields, "data_array")
+	var rd resultData
+	if len(fields) > 0 {
+		small, _ := json.Marshal(rawFields(fields))
+		if err := unmarshal(where, small, &rd); err != nil {
+			return nil, err
+		}
+	}
+	rd.DataArray = rows
+	if rows != nil {
+		// rows is a subslice of data: its offset is the difference of caps.
+		rd.dataOffset = base + cap(data) - cap(rows)
+	}
+	return &rd, nil
+}
+
+// rawFields marshals back into an object of raw values.
+type rawFields map[string][]byte
+
+func (r rawFields) MarshalJSON() ([]byte, error) {
+	b := []byte{'{'}
+	for i, k := range slices.Sorted(maps.Keys(r)) {
+		v := r[k]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		kb, _ := json.Marshal(k)
+		b = append(b, kb...)
+		b = append(b, ':')
+		b = append(b, v...)
+	}
+	return append(b, '}'), nil
 }
 
 // lineageKindTable and lineageKindColumn name the two system tables.
@@ -549,7 +702,7 @@ func (ld *lineageDecoder) decodeChunk(rd *resultData) error {
 		return nil
 	}
 	n := 0
-	err := eachRow(rd.DataArray, func(row [][]byte, null []bool) error {
+	err := eachRowAt(rd.DataArray, rd.dataOffset, func(row [][]byte, null []bool) error {
 		n++
 		if err := ld.row(row, null); err != nil {
 			return fmt.Errorf("row %d: %w", rd.RowOffset+int64(n)-1, err)
