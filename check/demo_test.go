@@ -343,7 +343,7 @@ func TestDemoRules(t *testing.T) {
 			}},
 			want: []want{{
 				rule: RuleCycle, subject: "model.acme_risk.fct_loans", severity: graph.SeverityError,
-				file: "models/marts/fct_loans.sql",
+				file:    "models/marts/fct_loans.sql",
 				message: "dependency cycle: model.acme_risk.fct_loans -> model.acme_risk.int_loans__with_reference -> model.acme_risk.stg_core_banking__loans -> model.acme_risk.fct_loans",
 			}},
 			wantExit: 1,
