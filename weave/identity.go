@@ -149,10 +149,71 @@ func unifyIdentities(g *graph.Graph, extra ...Link) {
 	}
 }
 
+// mirrorRule says that every table under catalog Catalog in namespace NS
+// mirrors a table of database Database in namespace Target (a Databricks
+// foreign catalog over a Snowflake database).
+type mirrorRule struct {
+	ns, catalog      string
+	target, database string
+	reason           string
+}
+
+// mirrorRules learns catalog-level rules from the datasets an extractor
+// marked as foreign-catalog mirrors (properties foreign_catalog and
+// foreign_database, and an identity in the mirrored namespace), so that
+// tables of that catalog which only SQL mentioned are linked too.
+func mirrorRules(g *graph.Graph) []mirrorRule {
+	seen := map[mirrorRule]bool{}
+	var rules []mirrorRule
+	for id, d := range g.Datasets {
+		cat, db := d.Properties["foreign_catalog"], d.Properties["foreign_database"]
+		if cat == "" || db == "" {
+			continue
+		}
+		for _, ident := range d.Identities {
+			if ident.ID.Namespace == id.Namespace {
+				continue
+			}
+			r := mirrorRule{ns: id.Namespace, catalog: cat, target: ident.ID.Namespace, database: db, reason: ident.Reason}
+			if !seen[r] {
+				seen[r] = true
+				rules = append(rules, r)
+			}
+		}
+	}
+	return rules
+}
+
+// apply returns the mirrored dataset for id, if the rule covers it.
+func (r mirrorRule) apply(id graph.DatasetID) (graph.DatasetID, bool) {
+	if id.Namespace != r.ns {
+		return graph.DatasetID{}, false
+	}
+	parts := splitCanonical(id.Name)
+	if len(parts) != 3 || !strings.EqualFold(parts[0], r.catalog) {
+		return graph.DatasetID{}, false
+	}
+	p := platformOf(r.target)
+	return graph.DatasetID{Namespace: r.target, Name: graph.JoinName(r.database, graph.Fold(p, parts[1], false), graph.Fold(p, parts[2], false))}, true
+}
+
 // collectLinks gathers identity links from dataset Identities, shared
-// storage locations and extra.
+// storage locations, foreign-catalog rules and extra.
 func collectLinks(g *graph.Graph, extra []Link) []Link {
 	var links []Link
+	rules := mirrorRules(g)
+	for id, d := range g.Datasets {
+		if len(d.Identities) > 0 && d.Properties["foreign_catalog"] != "" {
+			continue // the extractor already linked it
+		}
+		for _, r := range rules {
+			if to, ok := r.apply(id); ok {
+				if _, exists := g.Datasets[to]; exists {
+					links = append(links, Link{From: id, To: to, Reason: r.reason})
+				}
+			}
+		}
+	}
 	byLocation := map[string][]graph.DatasetID{}
 	for id, d := range g.Datasets {
 		for _, ident := range d.Identities {

@@ -171,3 +171,37 @@ func keys[K comparable, V any](m map[K]V) []K {
 	}
 	return out
 }
+
+// A table of a foreign catalog that only SQL mentions (no metadata from the
+// extractor) still joins the table it mirrors, by the catalog-level rule
+// learnt from its siblings.
+func TestForeignCatalogRuleCoversTablesOnlySQLNames(t *testing.T) {
+	const dbx = "databricks://adb-1"
+	g := graph.New()
+	sfLoans, sfRisk := ds("ANALYTICS.MARTS.FCT_LOANS"), ds("ANALYTICS.MARTS.FCT_LOAN_RISK")
+	g.AddDataset(graph.Dataset{ID: sfLoans, Platform: graph.Snowflake, Kind: graph.KindModel, Columns: cols("LOAN_ID")})
+	g.AddDataset(graph.Dataset{ID: sfRisk, Platform: graph.Snowflake, Kind: graph.KindModel, Columns: cols("LOAN_ID", "PD")})
+	g.AddDataset(graph.Dataset{
+		ID: graph.DatasetID{Namespace: dbx, Name: "sf_analytics.marts.fct_loans"}, Platform: graph.Databricks, Kind: graph.KindExternal,
+		Identities: []graph.Identity{{ID: sfLoans, Reason: "foreign catalog sf_analytics mirrors Snowflake database ANALYTICS"}},
+		Properties: map[string]string{"foreign_catalog": "sf_analytics", "foreign_database": "ANALYTICS"},
+	})
+	w := New(Options{Columns: true})
+	w.Add(extractors.Batch{Graph: g, Statements: []extractors.Statement{{
+		SQL:       "create table main.f.x as select loan_id, pd from sf_analytics.marts.fct_loan_risk",
+		Dialect:   "databricks",
+		Namespace: dbx,
+		Origin:    extractors.Origin{Extractor: "databricks", RunID: "9"},
+	}}})
+	out, _, err := w.Build(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mirror := graph.DatasetID{Namespace: dbx, Name: "sf_analytics.marts.fct_loan_risk"}
+	if _, ok := out.Datasets[mirror]; ok {
+		t.Fatalf("%s is still its own node", mirror)
+	}
+	if _, ok := out.Edges[graph.EdgeID{From: sfRisk, To: graph.DatasetID{Namespace: dbx, Name: "main.f.x"}}]; !ok {
+		t.Errorf("missing edge from the Snowflake table; edges: %v", keys(out.Edges))
+	}
+}
