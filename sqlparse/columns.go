@@ -94,6 +94,7 @@ func quotedNames(s string) map[string]bool {
 // emit adds the lineage of q's outputs into target, named by names
 // (positionally) when given.
 func (a *analyzer) emit(res *Result, target Table, names []string, q *queryOut) {
+	seen := map[string]bool{}
 	for i, c := range q.cols {
 		name := c.name
 		if i < len(names) && !c.star {
@@ -101,6 +102,13 @@ func (a *analyzer) emit(res *Result, target Table, names []string, q *queryOut) 
 		}
 		if !c.star {
 			res.OutputColumns = append(res.OutputColumns, name)
+			// A name the output already has (SELECT * over a join of
+			// tables sharing a column): a reference by name finds the
+			// first, so the first keeps the lineage.
+			if seen[strings.ToLower(name)] {
+				continue
+			}
+			seen[strings.ToLower(name)] = true
 		}
 		res.Columns = append(res.Columns, ColumnLineage{Target: target, Column: name, Sources: append([]Source{}, c.deps...)})
 	}

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	pg "github.com/pganalyze/pg_query_go/v5"
 )
 
 // corpusDir returns the shared corpus directory, or skips the test.
@@ -132,6 +134,10 @@ func normName(s string) string {
 // the expected name has; sqllineage only asserts lineage into written
 // tables.
 func scoreCase(c corpusCase, r Result) (matchedGot, got, matchedWant, want int) {
+	rename := map[string]string{}
+	if c.Semantics == "openlineage" {
+		rename = openlineageNames(c.SQL, r)
+	}
 	var ours []edgeKey
 	for _, cl := range r.Columns {
 		if c.Semantics == "sqllineage" || c.Semantics == "collate-sqllineage" {
@@ -139,8 +145,12 @@ func scoreCase(c corpusCase, r Result) (matchedGot, got, matchedWant, want int) 
 				continue
 			}
 		}
+		down := cl.Column
+		if n, ok := rename[down]; ok && cl.Target.IsZero() {
+			down = n
+		}
 		for _, s := range cl.Sources {
-			ours = append(ours, edgeKey{normName(cl.Column), normName(s.Table.String()), normName(s.Column)})
+			ours = append(ours, edgeKey{normName(down), normName(s.Table.String()), normName(s.Column)})
 		}
 	}
 	ours = uniqEdges(ours)
@@ -178,6 +188,37 @@ func scoreCase(c corpusCase, r Result) (matchedGot, got, matchedWant, want int) 
 		}
 	}
 	return matchedGot, len(ours), matchedWant, len(exp)
+}
+
+// openlineageNames maps our names of a plain SELECT's unnamed expression
+// outputs to openlineage-sql's: "_0", "_1", ... in order (SOURCES.md).
+// Only names that occur once in the output are mapped.
+func openlineageNames(sql string, r Result) map[string]string {
+	out := map[string]string{}
+	tree, err := pg.Parse(sql)
+	if err != nil || len(tree.Stmts) != 1 {
+		return out
+	}
+	sel := tree.Stmts[0].Stmt.GetSelectStmt()
+	if sel == nil || len(sel.TargetList) != len(r.OutputColumns) {
+		return out
+	}
+	count := map[string]int{}
+	for _, n := range r.OutputColumns {
+		count[n]++
+	}
+	k := 0
+	for i, t := range sel.TargetList {
+		rt := t.GetResTarget()
+		if rt == nil || rt.Name != "" || isColumnish(rt.Val) {
+			continue
+		}
+		if name := r.OutputColumns[i]; count[name] == 1 {
+			out[name] = "_" + itoa(k)
+		}
+		k++
+	}
+	return out
 }
 
 func uniqEdges(es []edgeKey) []edgeKey {
@@ -227,10 +268,10 @@ func caseInput(c corpusCase) (Input, Schema, string) {
 // corpusFloors are the figures make test asserts: the current ones,
 // raised as they improve, never lowered.
 var corpusFloors = map[string]struct{ exact, precision, recall float64 }{
-	"target":                {0.890, 0.910, 0.899},
-	"ansi":                  {0.899, 0.89, 0.89},
-	"snowflake":             {0.857, 0.967, 0.937},
-	"postgres":              {0.913, 0.960, 0.924},
+	"target":                {0.909, 0.923, 0.907},
+	"ansi":                  {0.911, 0.915, 0.901},
+	"snowflake":             {0.904, 0.984, 0.938},
+	"postgres":              {1.000, 1.000, 1.000},
 	"databricks-spark-hive": {0.571, 0.625, 0.625},
 }
 

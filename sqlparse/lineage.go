@@ -43,6 +43,17 @@ type scope struct {
 	// aliases are this SELECT's earlier output columns, for lateral column
 	// aliases and references from WHERE/GROUP BY/ORDER BY.
 	aliases []outCol
+	// srcCols are unqualified names this SELECT resolved to source
+	// columns, lower case: evidence that a later alias of the same name
+	// does not hide them.
+	srcCols map[string]bool
+}
+
+func (s *scope) markSrc(lname string) {
+	if s.srcCols == nil {
+		s.srcCols = map[string]bool{}
+	}
+	s.srcCols[lname] = true
 }
 
 // exprCtx says how the expression being walked relates to the output.
@@ -200,6 +211,7 @@ func (a *analyzer) resolveName(sc *scope, name string, loc int32) ([]Source, boo
 			return deps, true
 		}
 		if len(found) == 1 {
+			s.markSrc(lname)
 			return a.column(found[0], name)
 		}
 		if len(found) > 1 {
@@ -208,9 +220,13 @@ func (a *analyzer) resolveName(sc *scope, name string, loc int32) ([]Source, boo
 			return nil, false
 		}
 		// Lateral column alias: an earlier output of this SELECT.
-		for _, c := range s.aliases {
-			if strings.EqualFold(c.name, name) {
-				return c.deps, true
+		// PostgreSQL has none, and a source column wins over an alias:
+		// a name this SELECT already read as a source column stays one.
+		if a.in.Dialect != Postgres && !s.srcCols[lname] {
+			for _, c := range s.aliases {
+				if strings.EqualFold(c.name, name) {
+					return c.deps, true
+				}
 			}
 		}
 		var unknown []*relation
@@ -221,6 +237,7 @@ func (a *analyzer) resolveName(sc *scope, name string, loc int32) ([]Source, boo
 		}
 		if len(unknown) == 1 {
 			if d, ok := a.column(unknown[0], name); ok {
+				s.markSrc(lname)
 				return d, true
 			}
 		}

@@ -381,6 +381,25 @@ func (a *analyzer) fromItem(n *pg.Node, sc *scope, out *queryOut) {
 			p = sc.parent
 		}
 		q := a.selectStmt(rs.Subquery.GetSelectStmt(), p)
+		if rs.Lateral {
+			// A LATERAL subquery's filter picks, for each outer row, the
+			// rows its outputs come from: the filter columns (correlated
+			// ones included) are INDIRECT sources of every output.
+			var filt []Source
+			for _, s := range q.indirect {
+				if s.Subtype == graph.SubtypeFilter {
+					filt = append(filt, s)
+				}
+			}
+			if len(filt) > 0 {
+				lq := &queryOut{indirect: q.indirect, missing: q.missing}
+				for _, c := range q.cols {
+					c.deps = append(append([]Source{}, c.deps...), filt...)
+					lq.cols = append(lq.cols, c)
+				}
+				q = lq
+			}
+		}
 		alias := ""
 		if rs.Alias != nil {
 			alias = a.name(rs.Alias.Aliasname)
