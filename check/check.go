@@ -66,8 +66,10 @@ type Finding struct {
 	File string `json:"file,omitempty"`
 	Line int    `json:"line,omitempty"`
 	// Affected are the downstream nodes and columns that break, nearest
-	// first.
+	// first, at most 200 of them.
 	Affected []Affected `json:"affected,omitempty"`
+	// AffectedCount is how many there are in all, when Affected is cut.
+	AffectedCount int `json:"affected_count,omitempty"`
 }
 
 // Affected is one downstream node or column and the path that reaches it.
@@ -240,13 +242,14 @@ func (c *checker) removed() {
 			if len(affected) == 0 {
 				continue
 			}
-			c.out = append(c.out, Finding{
+			f := Finding{
 				Rule: RuleRemovedNode, Severity: graph.SeverityError,
-				Subject:  id.Name,
-				Message:  fmt.Sprintf("%s %s was removed but %s still use it", bd.Properties["resource_type"], bd.Properties["dbt_unique_id"], countNoun(len(affected), "downstream node")),
-				File:     bd.Properties["original_file_path"],
-				Affected: affected,
-			})
+				Subject: id.Name,
+				Message: fmt.Sprintf("%s %s was removed but %s still read it", bd.Properties["resource_type"], bd.Properties["dbt_unique_id"], uses(affected)),
+				File:    bd.Properties["original_file_path"],
+			}
+			setAffected(&f, affected)
+			c.out = append(c.out, f)
 			continue
 		}
 		c.removedColumns(bd, pd)
@@ -354,10 +357,10 @@ func (c *checker) removedColumns(bd, pd *graph.Dataset) {
 				if affected := c.downstreamOfColumn(colID); len(affected) > 0 {
 					f := Finding{
 						Rule: RuleTypeChanged, Severity: graph.SeverityWarning,
-						Subject:  bd.ID.Name + "." + bc.Name,
-						Message:  fmt.Sprintf("column %s changed type from %s to %s and %s read it", bc.Name, bc.Type, pc.Type, countNoun(len(affected), "downstream node")),
-						Affected: affected,
+						Subject: bd.ID.Name + "." + bc.Name,
+						Message: fmt.Sprintf("column %s changed type from %s to %s and %s read it", bc.Name, bc.Type, pc.Type, uses(affected)),
 					}
+					setAffected(&f, affected)
 					c.locate(&f, node, bc.Name)
 					c.out = append(c.out, f)
 				}
@@ -370,13 +373,13 @@ func (c *checker) removedColumns(bd, pd *graph.Dataset) {
 		}
 		f := Finding{
 			Rule: RuleRemovedColumn, Severity: graph.SeverityError,
-			Subject:  bd.ID.Name + "." + bc.Name,
-			Message:  fmt.Sprintf("column %s was removed from %s but %s still read it", bc.Name, bd.ID.Name, countNoun(len(affected), "downstream node")),
-			Affected: affected,
+			Subject: bd.ID.Name + "." + bc.Name,
+			Message: fmt.Sprintf("column %s was removed from %s but %s still read it", bc.Name, bd.ID.Name, uses(affected)),
 		}
+		setAffected(&f, affected)
 		if newName, ok := c.renamedTo(colID, pd.ID, added); ok {
 			f.Rule = RuleRenamedColumn
-			f.Message = fmt.Sprintf("column %s of %s was renamed to %s but %s still read %s", bc.Name, bd.ID.Name, newName, countNoun(len(affected), "downstream node"), bc.Name)
+			f.Message = fmt.Sprintf("column %s of %s was renamed to %s but %s still read %s", bc.Name, bd.ID.Name, newName, uses(affected), bc.Name)
 			c.locate(&f, node, newName)
 		} else {
 			c.locate(&f, node, "")
@@ -401,8 +404,22 @@ func (c *checker) renamedTo(removed graph.ColumnID, prID graph.DatasetID, added 
 	return "", false
 }
 
+// baseUpstream returns the base's column edges into col that dbt's SQL
+// gives, when there are any: the PR's edges all come from dbt, and a
+// Snowflake ACCESS_HISTORY edge to the same column (straight to a base
+// table, say) would make a rename look like a new column.
 func (c *checker) baseUpstream(col graph.ColumnID) []*graph.ColumnEdge {
-	return c.baseColUp[col]
+	all := c.baseColUp[col]
+	var fromDBT []*graph.ColumnEdge
+	for _, e := range all {
+		if slices.ContainsFunc(e.Evidence, func(ev graph.Evidence) bool { return ev.Extractor == "dbt" }) {
+			fromDBT = append(fromDBT, e)
+		}
+	}
+	if len(fromDBT) > 0 {
+		return fromDBT
+	}
+	return all
 }
 
 // upstreamKey renders a column's upstream edges (source column and

@@ -317,7 +317,7 @@ func TestDemoRules(t *testing.T) {
 			}},
 			want: []want{{
 				rule: RuleTypeChanged, subject: fctLoans + ".INTEREST_RATE", severity: graph.SeverityWarning,
-				file: "models/marts/fct_loans.sql", message: "from NUMBER to TEXT",
+				file: "models/marts/fct_loans.sql", message: "to TEXT",
 				affected: []string{ns + fctLoanRisk + ".INTEREST_RATE"},
 			}},
 			wantExit: 0, // a warning: exit 1 only with --fail-on warning

@@ -10,8 +10,38 @@ import (
 )
 
 // maxAffected caps how many downstream nodes one finding lists; the count
-// in the message stays exact.
+// in the message and AffectedCount stay exact.
 const maxAffected = 200
+
+// setAffected stores the first maxAffected of all in f, and the total
+// when it cuts.
+func setAffected(f *Finding, all []Affected) {
+	f.Affected = all
+	if len(all) > maxAffected {
+		f.Affected = all[:maxAffected]
+		f.AffectedCount = len(all)
+	}
+}
+
+// affectedCount is how many downstream nodes and columns f affects.
+func affectedCount(f Finding) int { return max(f.AffectedCount, len(f.Affected)) }
+
+// uses describes what reads a changed node or column: "3 downstream
+// columns in 2 datasets", "1 downstream dataset".
+func uses(all []Affected) string {
+	datasets := map[string]bool{}
+	cols := 0
+	for _, a := range all {
+		datasets[a.Name] = true
+		if a.Column != "" {
+			cols++
+		}
+	}
+	if cols == 0 {
+		return countNoun(len(datasets), "downstream dataset")
+	}
+	return countNoun(cols, "downstream column") + " in " + countNoun(len(datasets), "dataset")
+}
 
 // downstreamOfColumn walks the base graph's column edges from col, DIRECT
 // and INDIRECT alike (a column used only in a filter still breaks when
@@ -58,13 +88,13 @@ func (c *checker) downstreamOfColumn(col graph.ColumnID) []Affected {
 			out = append(out, a)
 		}
 	}
-	return capAffected(out)
+	return out
 }
 
 // downstreamOfDataset walks table edges from id.
 func (c *checker) downstreamOfDataset(id graph.DatasetID) []Affected {
 	seen := map[graph.ColumnID]bool{{Dataset: id}: true}
-	return capAffected(c.walkTables(id, nil, seen))
+	return c.walkTables(id, nil, seen)
 }
 
 func (c *checker) walkTables(start graph.DatasetID, prefix []Hop, seen map[graph.ColumnID]bool) []Affected {
@@ -133,13 +163,6 @@ func (c *checker) via(from, to graph.DatasetID, evs []graph.Evidence) string {
 		}
 	}
 	return s
-}
-
-func capAffected(a []Affected) []Affected {
-	if len(a) > maxAffected {
-		return a[:maxAffected]
-	}
-	return a
 }
 
 func compareColumnEdge(a, b *graph.ColumnEdge) int {

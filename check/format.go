@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/weftdata/weft/graph"
@@ -100,6 +101,9 @@ func writeText(w io.Writer, r Report) error {
 				fmt.Fprintf(&b, "        %s -[%s]-> %s  via %s\n", h.From, h.Type, h.To, h.Via)
 			}
 		}
+		if n := affectedCount(f) - len(f.Affected); n > 0 {
+			fmt.Fprintf(&b, "    ... and %d more\n", n)
+		}
 	}
 	fmt.Fprintln(&b, summary(r))
 	_, err := io.WriteString(w, b.String())
@@ -119,7 +123,7 @@ func writeMarkdown(w io.Writer, r Report, limit int) error {
 	if len(r.Findings) > 0 {
 		b.WriteString("| severity | rule | subject | location | downstream |\n|---|---|---|---|---|\n")
 		for i, f := range r.Findings {
-			row := fmt.Sprintf("| %s | `%s` | `%s` | %s | %d |\n", f.Severity, f.Rule, mdEscape(f.Subject), mdEscape(location(f)), len(f.Affected))
+			row := fmt.Sprintf("| %s | `%s` | `%s` | %s | %d |\n", f.Severity, f.Rule, mdEscape(f.Subject), mdEscape(location(f)), affectedCount(f))
 			if b.Len()+len(row) > limit-reserve {
 				truncated = len(r.Findings) - i
 				fmt.Fprintf(&b, "\n_Truncated: %d more findings not shown (run `weft check --format text` for all)._\n", truncated)
@@ -143,11 +147,14 @@ func writeMarkdown(w io.Writer, r Report, limit int) error {
 			fmt.Fprintf(&d, "- `%s` (%s %s)", mdEscape(a.ID), a.Platform, a.Kind)
 			if p := pathString(a.Path); p != "" {
 				fmt.Fprintf(&d, "<br>path: `%s`", mdEscape(p))
-				if via := a.Path[len(a.Path)-1].Via; via != "" {
+				for _, via := range pathVias(a.Path) {
 					fmt.Fprintf(&d, "<br>via: %s", htmlEscape(via))
 				}
 			}
 			d.WriteString("\n")
+		}
+		if n := affectedCount(f) - len(f.Affected); n > 0 {
+			fmt.Fprintf(&d, "- ... and %d more\n", n)
 		}
 		d.WriteString("\n</details>\n")
 		if b.Len()+d.Len() > limit-reserve {
@@ -158,6 +165,26 @@ func writeMarkdown(w io.Writer, r Report, limit int) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// pathVias are the vias worth showing for a path: each hop that crosses
+// platforms (its via names the identity link, a foreign catalog say) and
+// the last hop.
+func pathVias(p []Hop) []string {
+	var out []string
+	for i, h := range p {
+		crosses := platformOf(h.From) != platformOf(h.To)
+		if (crosses || i == len(p)-1) && h.Via != "" && !slices.Contains(out, h.Via) {
+			out = append(out, h.Via)
+		}
+	}
+	return out
+}
+
+// platformOf is the scheme of a dataset or column id ("snowflake").
+func platformOf(id string) string {
+	scheme, _, _ := strings.Cut(id, "://")
+	return scheme
 }
 
 func mdEscape(s string) string {
@@ -191,7 +218,7 @@ func writeGitHub(w io.Writer, r Report) error {
 		msg := f.Message
 		for i, a := range f.Affected {
 			if i == 10 {
-				msg += fmt.Sprintf("\n... and %d more", len(f.Affected)-10)
+				msg += fmt.Sprintf("\n... and %d more", affectedCount(f)-10)
 				break
 			}
 			msg += "\n- " + a.ID
