@@ -79,6 +79,7 @@ const (
 	KindExposure      Kind = "exposure"
 	KindMetric        Kind = "metric"
 	KindSemanticModel Kind = "semantic_model"
+	KindSavedQuery    Kind = "saved_query"
 	KindStage         Kind = "stage"
 	KindTemp          Kind = "temp"
 )

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/weftdata/weft/extractors"
 	"github.com/weftdata/weft/graph"
@@ -72,10 +73,36 @@ func (p *Project) Graph() *graph.Graph {
 			g.AddEdge(from, to, ev)
 		}
 	}
+	p.columnEdges(g, seen)
 	for _, f := range p.Findings {
 		g.AddFinding(f)
 	}
 	return g
+}
+
+// columnEdges adds the column edges dbt itself states, without SQL:
+// semantic models, metrics and saved queries from the columns they name,
+// and snapshots' meta columns from the strategy's columns. Exposures name
+// no columns; they stay table-level consumers.
+func (p *Project) columnEdges(g *graph.Graph, seen time.Time) {
+	base := graph.Evidence{
+		Extractor:  "dbt",
+		FirstSeen:  seen,
+		LastSeen:   seen,
+		Count:      1,
+		Confidence: 1,
+	}
+	p.semanticEdges(g, base)
+	for _, n := range p.Nodes {
+		if n.ResourceType != "snapshot" || n.Snapshot == nil || n.DatasetID().IsZero() {
+			continue
+		}
+		ev := base
+		ev.Origin = n.UniqueID
+		ev.Method = "snapshot_strategy"
+		ev.Job = p.JobID(n)
+		p.snapshotEdges(g, n, ev)
+	}
 }
 
 // JobID is the job that builds n: {dbt://<project>, unique_id}.
@@ -116,6 +143,20 @@ func (p *Project) dataset(n *Node) graph.Dataset {
 			d.Columns = append(d.Columns, c)
 		}
 	}
+	// A metric is one value: one column named like the metric. A saved
+	// query returns its metrics and group-by items.
+	var extra []graph.Column
+	switch n.ResourceType {
+	case "metric":
+		extra = []graph.Column{{Name: n.Name, Type: "metric"}}
+	case "saved_query":
+		extra = savedQueryColumns(n)
+	}
+	for _, c := range extra {
+		if _, dup := d.Column(c.Name); !dup {
+			d.Columns = append(d.Columns, c)
+		}
+	}
 	return d
 }
 
@@ -136,7 +177,7 @@ func kindOf(n *Node) graph.Kind {
 	case "semantic_model":
 		return graph.KindSemanticModel
 	case "saved_query":
-		return kindSavedQuery
+		return graph.KindSavedQuery
 	}
 	return graph.Kind(n.ResourceType)
 }

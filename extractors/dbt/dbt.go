@@ -32,6 +32,18 @@ type Config struct {
 	// Name overrides the dbt project name of the "dbt://<name>" namespace
 	// (default: the manifest's project name).
 	Name string `yaml:"name"`
+	// ProjectDir is the dbt project directory (where dbt_project.yml is).
+	// Seeds whose columns neither the catalog nor the manifest lists take
+	// them from the header row of their CSV file, looked for under
+	// ProjectDir, then the directory above the manifest's (target/..), then
+	// the manifest's root_path. A file that is not found is no error.
+	//
+	// Not a weft.yaml key yet (cmd/weft resolves path keys and lists the
+	// valid ones in its messages); the default finds the seeds of a
+	// project whose manifest is in <project>/target.
+	ProjectDir string `yaml:"-"`
+	// SkipSeedFiles turns off reading seed CSV headers.
+	SkipSeedFiles bool `yaml:"-"`
 }
 
 // Extractor reads one dbt project's artifacts.
@@ -81,13 +93,24 @@ func (e *Extractor) Load(ctx context.Context) (*Project, error) {
 	if err != nil {
 		return nil, err
 	}
-	return load(ctx, manifest, catalog, runResults, Options{
+	p, err := load(ctx, manifest, catalog, runResults, Options{
 		Account:        e.cfg.Account,
 		Name:           e.cfg.Name,
 		ManifestFile:   displayName(e.cfg.Manifest),
 		CatalogFile:    displayName(e.cfg.Catalog),
 		RunResultsFile: displayName(e.cfg.RunResults),
 	})
+	if err != nil {
+		return nil, err
+	}
+	if !e.cfg.SkipSeedFiles {
+		// target/manifest.json sits in <project>/target.
+		above := filepath.Dir(filepath.Dir(e.cfg.Manifest))
+		if err := p.ReadSeedHeaders(ctx, e.cfg.ProjectDir, above); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
 }
 
 // readFile reads an artifact into a string; an empty path means "not

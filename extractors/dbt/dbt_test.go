@@ -365,6 +365,15 @@ func dumpBatch(b extractors.Batch) string {
 				ev.FirstSeen.Format(time.RFC3339), ev.LastSeen.Format(time.RFC3339), ev.Count)
 		}
 	}
+	for _, id := range sortedKeys(g.ColumnEdges, func(id graph.ColumnEdgeID) string {
+		return id.From.String() + " " + id.To.String() + " " + id.Type + " " + id.Subtype
+	}) {
+		e := g.ColumnEdges[id]
+		fmt.Fprintf(&w, "column edge %s -> %s %s %s\n", id.From, id.To, id.Type, id.Subtype)
+		for _, ev := range e.Evidence {
+			fmt.Fprintf(&w, "  evidence %s %s %s job=%s confidence=%g\n", ev.Extractor, ev.Origin, ev.Method, ev.Job, ev.Confidence)
+		}
+	}
 	for _, id := range sortedKeys(g.Jobs, func(id graph.JobID) string { return id.String() }) {
 		j := g.Jobs[id]
 		fmt.Fprintf(&w, "job %s %s props=%v sql=%d bytes\n", id, j.Type, j.Properties, len(j.SQL))

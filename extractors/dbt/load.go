@@ -28,10 +28,6 @@ const (
 // the namespace is still well formed ("snowflake://default").
 const defaultAccount = "default"
 
-// kindSavedQuery is the dataset kind of a dbt saved query (a consumer, like
-// an exposure). graph has no constant for it yet.
-const kindSavedQuery graph.Kind = "saved_query"
-
 // Options configure Load.
 type Options struct {
 	// Account is the warehouse account or host that the dbt profile
@@ -117,6 +113,9 @@ func load(ctx context.Context, manifest, catalog, runResults string, opts Option
 		if err := p.readCatalog(ctx, catalog); err != nil {
 			return nil, err
 		}
+	}
+	for _, n := range p.Nodes {
+		p.addSnapshotColumns(n)
 	}
 	p.attachTests()
 	if len(runResults) > 0 {
@@ -296,6 +295,8 @@ func parseNode(v gjson.Result, scratch *[]Column) (n *Node, enabled bool) {
 	n = &Node{}
 	enabled = true
 	var testMeta, columnName, attached, fileKey, unitModel gjson.Result
+	var snap SnapshotConfig
+	var typeParams, filter, queryParams gjson.Result
 	manifestCols := (*scratch)[:0]
 	var quoteCols []bool
 	v.ForEach(func(k, f gjson.Result) bool {
@@ -368,6 +369,15 @@ func parseNode(v gjson.Result, scratch *[]Column) (n *Node, enabled bool) {
 					}
 				case "access":
 					n.Access = cmp.Or(n.Access, cv.String())
+				case "delimiter":
+					n.seedDelimiter = cv.String()
+				case "quote_columns":
+					if cv.Type == gjson.True || cv.Type == gjson.False {
+						b := cv.Bool()
+						n.seedQuoteColumns = &b
+					}
+				default:
+					snap.readConfig(ck.String(), cv)
 				}
 				return true
 			})
@@ -417,6 +427,16 @@ func parseNode(v gjson.Result, scratch *[]Column) (n *Node, enabled bool) {
 			fileKey = f
 		case "model":
 			unitModel = f
+		case "root_path":
+			n.RootPath = f.String()
+		case "defaults":
+			n.AggTimeDimension = f.Get("agg_time_dimension").String()
+		case "type_params":
+			typeParams = f
+		case "filter":
+			filter = f
+		case "query_params":
+			queryParams = f
 		case "entities", "dimensions", "measures":
 			kind := strings.TrimSuffix(k.String(), "s")
 			if kind == "entitie" {
@@ -450,6 +470,18 @@ func parseNode(v gjson.Result, scratch *[]Column) (n *Node, enabled bool) {
 	// Manifest column names are folded once the platform is known.
 	n.colQuoted = quoteCols
 	switch n.ResourceType {
+	case "snapshot":
+		if snap.Strategy != "" {
+			n.Snapshot = &snap
+		}
+	case "metric":
+		if typeParams.IsObject() {
+			n.Metric = parseMetric(typeParams, filter)
+		}
+	case "saved_query":
+		if queryParams.IsObject() {
+			n.Query = parseSavedQuery(queryParams)
+		}
 	case "test":
 		n.Test = parseTest(n, testMeta, columnName, attached, fileKey)
 	case "unit_test":

@@ -114,6 +114,20 @@ type Node struct {
 
 	// Fields are a semantic model's entities, dimensions and measures.
 	Fields []SemanticField
+	// AggTimeDimension is a semantic model's defaults.agg_time_dimension:
+	// the dimension metric_time stands for.
+	AggTimeDimension string
+	// Metric is what a metric reads (MetricFlow metrics, manifest v10+);
+	// nil for other nodes and legacy (v7..v9) metrics.
+	Metric *MetricInfo
+	// Query is what a saved query selects; nil for other nodes.
+	Query *SavedQueryInfo
+	// Snapshot is a snapshot's strategy config; nil for other nodes.
+	Snapshot *SnapshotConfig
+
+	// RootPath is the project directory dbt ran in (seeds and models
+	// record it; it is the machine's path, which may not exist here).
+	RootPath string
 
 	// From run_results.json, when given.
 	LastStatus    string
@@ -125,6 +139,10 @@ type Node struct {
 	CatalogRelationType string
 
 	mapKey    string  // top-level manifest key the node came from (nodes, sources, ...)
+	// seedDelimiter and seedQuoteColumns are a seed's config.delimiter
+	// and config.quote_columns.
+	seedDelimiter    string
+	seedQuoteColumns *bool
 	quoting   quoting // config.quoting / source quoting
 	colQuoted []bool  // Columns[i] had quote: true (until folded); nil when none had
 }
