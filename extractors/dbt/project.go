@@ -138,13 +138,13 @@ type Node struct {
 	// CatalogRelationType is the catalog's metadata.type (BASE TABLE, VIEW).
 	CatalogRelationType string
 
-	mapKey    string  // top-level manifest key the node came from (nodes, sources, ...)
+	mapKey string // top-level manifest key the node came from (nodes, sources, ...)
 	// seedDelimiter and seedQuoteColumns are a seed's config.delimiter
 	// and config.quote_columns.
 	seedDelimiter    string
 	seedQuoteColumns *bool
-	quoting   quoting // config.quoting / source quoting
-	colQuoted []bool  // Columns[i] had quote: true (until folded); nil when none had
+	quoting          quoting // config.quoting / source quoting
+	colQuoted        []bool  // Columns[i] had quote: true (until folded); nil when none had
 }
 
 // Column is one column of a node.
