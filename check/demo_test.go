@@ -119,9 +119,9 @@ type prPatch struct {
 	catalog bool                   // pass the PR's catalog.json (types)
 }
 
-// prBuild generates the PR's manifest (and catalog) from a patched copy of
-// fixtures/demo/dbt and weaves it with column lineage, as weft check does.
-func prBuild(t *testing.T, account string, p prPatch) built {
+// prArtifacts generates the PR's artifacts from a patched copy of
+// fixtures/demo/dbt.
+func prArtifacts(t *testing.T, p prPatch) demo.Artifacts {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "dbt")
 	if err := os.CopyFS(dir, os.DirFS(filepath.Join(demoDir, "dbt"))); err != nil {
@@ -158,6 +158,14 @@ func prBuild(t *testing.T, account string, p prPatch) built {
 	if err != nil {
 		t.Fatalf("demogen on the patched project: %v", err)
 	}
+	return a
+}
+
+// prBuild generates the PR's manifest (and catalog) with prArtifacts and
+// weaves it with column lineage, as weft check does.
+func prBuild(t *testing.T, account string, p prPatch) built {
+	t.Helper()
+	a := prArtifacts(t, p)
 	var cat []byte
 	if p.catalog {
 		cat = a.Catalog
@@ -310,11 +318,7 @@ func TestDemoRules(t *testing.T) {
 		},
 		{
 			name: "change a column's type",
-			pr: prPatch{catalog: true, edits: map[string][][2]string{
-				"models/marts/_marts__models.yml": {{
-					"interest rate as a decimal fraction.\n        data_type: number(9,6)\n",
-					"interest rate as a decimal fraction.\n        data_type: varchar\n"}},
-			}},
+			pr:   interestRateAsText,
 			want: []want{{
 				rule: RuleTypeChanged, subject: fctLoans + ".INTEREST_RATE", severity: graph.SeverityWarning,
 				file: "models/marts/fct_loans.sql", message: "to TEXT",
@@ -438,4 +442,54 @@ func TestDemoDropColumnReadByDatabricks(t *testing.T) {
 		t.Errorf("the Snowflake → Databricks hop's via = %q, want it to name the foreign catalog identity sf_analytics.marts.fct_loans", via)
 	}
 	t.Logf("path: %s", pathString(hit.Path))
+}
+
+// demoPRFixtures are the pull requests checked in under fixtures/demo/pr
+// for the CLI scripts (cmd/weft/testdata/script/check_demo.txtar): which
+// patch, and which of its generated files.
+var demoPRFixtures = []struct {
+	dir   string
+	pr    prPatch
+	files []string
+}{
+	{"drop_interest_rate", dropInterestRate, []string{"manifest.json"}},
+	{"interest_rate_as_text", interestRateAsText, []string{"catalog.json"}},
+}
+
+// interestRateAsText declares fct_loans.interest_rate varchar: the
+// catalog types it TEXT.
+var interestRateAsText = prPatch{catalog: true, edits: map[string][][2]string{
+	"models/marts/_marts__models.yml": {{
+		"interest rate as a decimal fraction.\n        data_type: number(9,6)\n",
+		"interest rate as a decimal fraction.\n        data_type: varchar\n"}},
+}}
+
+// TestDemoPRFixturesUpToDate regenerates the checked-in PR artifacts from
+// the demo project; run go test ./check -update after changing the demo.
+func TestDemoPRFixturesUpToDate(t *testing.T) {
+	for _, fx := range demoPRFixtures {
+		t.Run(fx.dir, func(t *testing.T) {
+			a := prArtifacts(t, fx.pr)
+			for _, name := range fx.files {
+				got := map[string][]byte{"manifest.json": a.Manifest, "catalog.json": a.Catalog}[name]
+				path := filepath.Join(demoDir, "pr", fx.dir, name)
+				if *update {
+					if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(path, got, 0o644); err != nil {
+						t.Fatal(err)
+					}
+					continue
+				}
+				want, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatalf("%v (run go test ./check -update)", err)
+				}
+				if !bytes.Equal(got, want) {
+					t.Errorf("%s is stale: the demo changed (run go test ./check -update and review the diff)", path)
+				}
+			}
+		})
+	}
 }
