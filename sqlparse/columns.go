@@ -24,7 +24,7 @@ func analyzeColumns(in Input, toks *tokens, scan tableScan, schema Schema) Resul
 		}
 		return res
 	case KindInsertAll:
-		return insertAll(in, toks, scan)
+		return insertAll(in, toks, scan, schema)
 	}
 	rw := rewrite(in.SQL, toks.toks, in.Dialect)
 	tree, err := pg.Parse(rw.text)
