@@ -108,7 +108,7 @@ var pgReserved = map[string]bool{
 	"all": true, "analyse": true, "analyze": true, "and": true, "any": true, "array": true, "as": true,
 	"asc": true, "asymmetric": true, "both": true, "case": true, "cast": true, "check": true, "collate": true,
 	"column": true, "constraint": true, "create": true, "current_catalog": true, "current_date": true,
-	"current_role": true, "current_time": true, "current_timestamp": true, "current_user": true,
+	"current_role": true, "current_schema": true, "current_time": true, "current_timestamp": true, "current_user": true,
 	"default": true, "deferrable": true, "desc": true, "distinct": true, "do": true, "else": true,
 	"end": true, "except": true, "false": true, "fetch": true, "for": true, "foreign": true, "from": true,
 	"grant": true, "group": true, "having": true, "in": true, "initially": true, "intersect": true,
@@ -188,6 +188,15 @@ func (w *rewriter) run() {
 				if t.isAny(i+1, "from") || (t.punct(i+1, ')') && kind != KindOther) {
 					w.replaceTok(i, " ")
 				}
+			case "[":
+				// A subscript on a call result, PARSE_JSON(x) ['k']:
+				// PostgreSQL needs the call in parentheses.
+				if t.punct(i-1, ')') {
+					if open, name := callStart(t, i-1); open >= 0 && !keywordsBeforeColon[strings.ToLower(t.text(name))] {
+						w.add(t.toks[name].start, t.toks[name].start, "(")
+						w.add(t.toks[i-1].end, t.toks[i-1].end, ")")
+					}
+				}
 			case "(":
 				depth++
 				having[depth] = false
@@ -243,6 +252,15 @@ func (w *rewriter) run() {
 		}
 		lw := strings.ToLower(txt)
 		switch lw {
+		case "offset", "safe_offset", "ordinal", "safe_ordinal":
+			// BigQuery arr[OFFSET(0)] → arr[0]
+			if t.punct(i-1, '[') && t.punct(i+1, '(') {
+				k := t.matchParen(i + 1)
+				if t.punct(k+1, ']') {
+					w.blank(i, i+1)
+					w.blank(k, k)
+				}
+			}
 		case "try_cast", "safe_cast":
 			if t.punct(i+1, '(') {
 				w.replaceTok(i, "CAST")
@@ -416,6 +434,22 @@ func (w *rewriter) run() {
 			if i+2 < n && t.toks[i+1].kind == tNumber && t.toks[i+2].kind == tIdent && isIntervalUnit(t.text(i+2)) {
 				w.add(t.toks[i+1].start, t.toks[i+2].end, "'"+t.text(i+1)+" "+t.text(i+2)+"'")
 				i += 2
+			} else if i+3 < n && t.op(i+1, "-") && t.toks[i+2].kind == tNumber && t.toks[i+3].kind == tIdent && isIntervalUnit(t.text(i+3)) {
+				// BigQuery INTERVAL -7 DAY
+				w.add(t.toks[i+1].start, t.toks[i+3].end, "'-"+t.text(i+2)+" "+t.text(i+3)+"'")
+				i += 3
+			} else if t.isName(i+1) && !t.isAny(i+1, "year", "month", "day", "hour", "minute", "second") {
+				// BigQuery INTERVAL <expr> DAY → (<expr>) * INTERVAL '1 day'
+				k := i + 1
+				if t.punct(k+1, '(') {
+					k = t.matchParen(k + 1)
+				}
+				if k+1 < n && t.toks[k+1].kind == tIdent && isIntervalUnit(t.text(k+1)) {
+					w.replaceTok(i, "(")
+					w.add(t.toks[k].end, t.toks[k].end, ")")
+					w.add(t.toks[k+1].start, t.toks[k+1].end, "* INTERVAL '1 "+strings.ToLower(t.text(k+1))+"'")
+					i = k + 1
+				}
 			}
 		case "table":
 			if t.punct(i+1, '(') && t.isAny(i-1, "from", "join", "lateral") || t.punct(i+1, '(') && t.punct(i-1, ',') {
