@@ -200,6 +200,38 @@ func TestCorpus(t *testing.T) {
 					t.Errorf("incomplete statement %+v", s.Origin)
 				}
 			}
+			// Column edges dbt states without SQL (semantic layer,
+			// snapshot strategies) end in columns their consumer lists,
+			// and start in one when the upstream is a dbt consumer too.
+			methods := map[string]int{}
+			for id, e := range g.ColumnEdges {
+				methods[e.Evidence[0].Method]++
+				if id.To.Column == "" && id.Type != graph.Indirect {
+					t.Errorf("%s -> %s: DIRECT edge to a whole dataset", id.From, id.To)
+				}
+				ends := []graph.ColumnID{id.To}
+				if id.From.Dataset.Namespace == p.DBTNamespace {
+					ends = append(ends, id.From)
+				}
+				for _, c := range ends {
+					d := g.Datasets[c.Dataset]
+					if d == nil {
+						t.Errorf("column edge %s -> %s: no dataset %s", id.From, id.To, c.Dataset)
+						continue
+					}
+					if _, ok := d.Column(c.Column); c.Column != "" && !ok && d.Kind != graph.KindSnapshot {
+						t.Errorf("column edge %s -> %s: %s has no column %q", id.From, id.To, c.Dataset, c.Column)
+					}
+				}
+			}
+			for _, n := range p.Nodes {
+				if n.ResourceType == "snapshot" && n.Snapshot != nil && methods["snapshot_strategy"] == 0 {
+					t.Errorf("%s: snapshot with strategy %q but no snapshot_strategy column edges", n.UniqueID, n.Snapshot.Strategy)
+				}
+				if n.ResourceType == "semantic_model" && methods["semantic_model"] == 0 {
+					t.Errorf("%s: no semantic_model column edges", n.UniqueID)
+				}
+			}
 			counts := map[string]int{}
 			for _, f := range g.Findings {
 				counts[f.Code]++
@@ -208,9 +240,9 @@ func TestCorpus(t *testing.T) {
 			for _, d := range g.Datasets {
 				columns += len(d.Columns)
 			}
-			t.Logf("%s v%d %s: nodes=%d datasets=%d columns=%d edges=%d jobs=%d runs=%d statements=%d findings=%d %v",
+			t.Logf("%s v%d %s: nodes=%d datasets=%d columns=%d edges=%d column_edges=%d %v jobs=%d runs=%d statements=%d findings=%d %v",
 				c.name, p.SchemaVersion, p.AdapterType, len(p.Nodes), len(g.Datasets), columns, len(g.Edges),
-				len(g.Jobs), len(g.Runs), len(stmts), len(g.Findings), counts)
+				len(g.ColumnEdges), methods, len(g.Jobs), len(g.Runs), len(stmts), len(g.Findings), counts)
 		})
 	}
 }

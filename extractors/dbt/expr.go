@@ -130,7 +130,7 @@ func isIdentChar(c byte) bool {
 }
 
 // skipString returns the index after the string literal starting at i
-// (” is an escaped quote).
+// (a doubled quote is an escaped one).
 func skipString(s string, i int) int {
 	i++
 	for i < len(s) {

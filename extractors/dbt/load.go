@@ -869,7 +869,7 @@ func (p *Project) checkCompiled() {
 		}
 		if n.Language == "python" {
 			p.addFinding(graph.SeverityInfo, "python_model", p.location(n, ""), n.UniqueID,
-				"python model: lineage is table-level only, from depends_on")
+				"python model: weft does not analyse Python code, so its lineage is table-level only (from depends_on) and its columns have no upstream column edges")
 			continue
 		}
 		total++

@@ -354,16 +354,18 @@ func (l *semanticLayer) semanticModelEdges(g *graph.Graph, sm *Node, ev graph.Ev
 
 // exprEdges adds DIRECT edges from the columns of model that expr reads
 // to to. A plain column is IDENTITY (unless subtype is AGGREGATION); the
-// columns of an expression get subtype. When model's columns are known,
-// an expression's identifiers that are not among them (functions without
-// parentheses, keywords weft does not list) are dropped; a plain column is
-// kept either way, so that a field naming a missing column shows up as a
-// broken reference.
+// columns of an expression get subtype. When the catalog lists model's
+// columns, an expression's identifiers that are not among them (functions
+// without parentheses, keywords weft does not list) are dropped; without
+// a catalog they are kept with confidence 0.5 unless documented. A plain
+// column is kept either way, so that a field naming a missing column
+// shows up as a broken reference.
 func (p *Project) exprEdges(g *graph.Graph, model *Node, expr string, to graph.ColumnID, subtype string, ev graph.Evidence) {
 	idents, plain := exprColumns(expr)
+	complete := slices.ContainsFunc(model.Columns, func(c Column) bool { return c.Index > 0 })
 	for _, id := range idents {
 		name, known := p.columnName(model, id)
-		if !plain && !known && len(model.Columns) > 0 {
+		if !plain && !known && complete {
 			continue
 		}
 		st := subtype
