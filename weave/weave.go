@@ -197,9 +197,15 @@ func (g *group) hasTarget() bool {
 	return false
 }
 
+// groupStatements gathers statements of the same shape: the same text up
+// to literals, bind variables, whitespace and comments (sqlparse's
+// Fingerprint, which includes the dialect and defaults), in the same
+// namespace. Lineage does not depend on literals, so each shape is parsed
+// once, however many times the query log saw it.
 func groupStatements(stmts []extractors.Statement) []*group {
 	type key struct {
-		sql, dialect, ns, db, schema string
+		fp uint64
+		ns string
 	}
 	byKey := map[key]*group{}
 	var out []*group
@@ -207,17 +213,15 @@ func groupStatements(stmts []extractors.Statement) []*group {
 		if strings.TrimSpace(s.SQL) == "" {
 			continue
 		}
-		k := key{s.SQL, s.Dialect, s.Namespace, s.DefaultDatabase, s.DefaultSchema}
+		d, err := sqlparse.ParseDialect(s.Dialect)
+		if err != nil {
+			d = sqlparse.Postgres
+		}
+		in := sqlparse.Input{SQL: s.SQL, Dialect: d, DefaultDatabase: s.DefaultDatabase, DefaultSchema: s.DefaultSchema}
+		k := key{sqlparse.Fingerprint(in), s.Namespace}
 		g, ok := byKey[k]
 		if !ok {
-			d, err := sqlparse.ParseDialect(s.Dialect)
-			if err != nil {
-				d = sqlparse.Postgres
-			}
-			g = &group{
-				in: sqlparse.Input{SQL: s.SQL, Dialect: d, DefaultDatabase: s.DefaultDatabase, DefaultSchema: s.DefaultSchema},
-				ns: s.Namespace,
-			}
+			g = &group{in: in, ns: s.Namespace}
 			byKey[k] = g
 			out = append(out, g)
 		}
@@ -342,8 +346,18 @@ func (w *Weaver) apply(cat *catalog, grp *group, res sqlparse.Result, st *Stats)
 		st.Skipped++
 		return
 	}
+	diagnosed := false
 	for _, s := range grp.stmts {
 		w.applyOne(cat, grp, s, res)
+		// Diagnostics belong to the shape, not to each run of it: a query
+		// log reports them once per shape; a dbt model once per model.
+		if !s.Target.IsZero() {
+			w.recordDiagnostics(s, originString(s.Origin), res)
+			diagnosed = true
+		}
+	}
+	if !diagnosed {
+		w.recordDiagnostics(grp.stmts[0], originString(grp.stmts[0].Origin), res)
 	}
 }
 
@@ -424,7 +438,6 @@ func (w *Weaver) applyOne(cat *catalog, grp *group, s extractors.Statement, res 
 	}
 
 	if !w.opts.Columns {
-		w.recordDiagnostics(s, origin, res)
 		return
 	}
 
@@ -487,7 +500,6 @@ func (w *Weaver) applyOne(cat *catalog, grp *group, s extractors.Statement, res 
 			}
 		}
 	}
-	w.recordDiagnostics(s, origin, res)
 }
 
 // unresolvedPrefix starts sqlparse's diagnostic for a column reference

@@ -1,7 +1,6 @@
 package snowflake
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
@@ -13,32 +12,18 @@ import (
 	"time"
 
 	"github.com/weftdata/weft/extractors"
+	"github.com/weftdata/weft/extractors/snowflake/snowgen"
 )
 
 // genExport writes a raw export of n logged queries of shapes query shapes
-// over 7 days, each with ACCESS_HISTORY column lineage, like a busy
-// account's QUERY_HISTORY ⋈ ACCESS_HISTORY.
+// over 7 days (see snowgen).
 func genExport(path string, n, shapes int) (int64, error) {
 	f, err := os.Create(path)
 	if err != nil {
 		return 0, err
 	}
 	defer f.Close()
-	w := bufio.NewWriterSize(f, 1<<20)
-	start := time.Date(2025, 6, 24, 0, 0, 0, 0, time.UTC)
-	step := 7 * 24 * time.Hour / time.Duration(n)
-	for i := range n {
-		s := (i * 7919) % shapes
-		ts := start.Add(time.Duration(i) * step)
-		src, dst := fmt.Sprintf("RAW.S%d.SRC_%d", s%20, s), fmt.Sprintf("ANALYTICS.M%d.T_%d", s%10, s)
-		fmt.Fprintf(w, `{"QUERY_ID":"01bd%04x-0602-%04x-0000-%012x","QUERY_TEXT":"INSERT INTO %s (ID, AMOUNT, STATUS) SELECT id, amount * 1.%d, status FROM %s WHERE loaded_at > '%s' AND batch_id = %d","QUERY_TYPE":"INSERT",`+
-			`"START_TIME":"%s","DATABASE_NAME":"ANALYTICS","SCHEMA_NAME":"M%d","USER_NAME":"ETL_%d","ROLE_NAME":"ETL","WAREHOUSE_NAME":"ETL_WH","SESSION_ID":%d,"QUERY_TAG":"","EXECUTION_STATUS":"SUCCESS",`+
-			`"QUERY_PARAMETERIZED_HASH":"%032x","ROOT_QUERY_ID":null,`+
-			`"DIRECT_OBJECTS_ACCESSED":[{"objectDomain":"Table","objectName":"%s","columns":[{"columnName":"ID"},{"columnName":"AMOUNT"},{"columnName":"STATUS"},{"columnName":"LOADED_AT"}]}],"BASE_OBJECTS_ACCESSED":null,`+
-			`"OBJECTS_MODIFIED":[{"objectDomain":"Table","objectName":"%s","columns":[{"columnName":"ID","directSources":[{"columnName":"ID","objectDomain":"Table","objectName":"%s"}]},{"columnName":"AMOUNT","directSources":[{"columnName":"AMOUNT","objectDomain":"Table","objectName":"%s"}]}]}]}`+"\n",
-			i>>16, i&0xffff, i, dst, s%7, src, ts.Format("2006-01-02"), i, ts.Format("2006-01-02 15:04:05.000 -0700"), s%10, s%5, 1000+i/500, s, src, dst, src, src)
-	}
-	if err := w.Flush(); err != nil {
+	if err := snowgen.Generate(f, snowgen.Options{Queries: n, Shapes: shapes}); err != nil {
 		return 0, err
 	}
 	st, err := f.Stat()

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tidwall/gjson"
 )
 
 // record is one row of an export file, in either of its two forms:
@@ -331,7 +333,6 @@ func newExportReader(name string, r io.Reader) (*exportReader, error) {
 func jsonLinesReader(name string, br *bufio.Reader) *exportReader {
 	line := 0
 	var buf []byte
-	var obj map[string]json.RawMessage
 	er := &exportReader{name: name}
 	er.next = func(rec *record) (int, error) {
 		for {
@@ -358,23 +359,37 @@ func jsonLinesReader(name string, br *bufio.Reader) *exportReader {
 				}
 				continue
 			}
-			clear(obj)
-			if jerr := json.Unmarshal(b, &obj); jerr != nil {
+			// gjson walks the line once without building a map: the
+			// export is the hot path of a scheduled job. Only a bad line
+			// pays for encoding/json, for its error message.
+			if !gjson.ValidBytes(b) {
+				var probe any
+				jerr := json.Unmarshal(b, &probe)
+				if jerr == nil {
+					jerr = errors.New("invalid JSON")
+				}
 				return line, fmt.Errorf("%s:%d: %v", name, line, jerr)
 			}
+			doc := gjson.ParseBytes(b)
+			if !doc.IsObject() {
+				return line, fmt.Errorf("%s:%d: want one JSON object per line, found %s", name, line, doc.Type)
+			}
 			*rec = record{}
-			for k, v := range obj {
-				f := fieldOf(k)
+			var verr error
+			doc.ForEach(func(k, v gjson.Result) bool {
+				f := fieldOf(k.Str)
 				if f == fNone {
-					continue
+					return true
 				}
-				s, null, verr := jsonText(v)
-				if verr == nil {
-					verr = rec.set(f, s, null)
+				text, null := gjsonText(v)
+				if err := rec.set(f, text, null); err != nil {
+					verr = fmt.Errorf("%s:%d: %s: %v", name, line, strings.ToUpper(k.Str), err)
+					return false
 				}
-				if verr != nil {
-					return line, fmt.Errorf("%s:%d: %s: %v", name, line, strings.ToUpper(k), verr)
-				}
+				return true
+			})
+			if verr != nil {
+				return line, verr
 			}
 			return line, nil
 		}
@@ -382,25 +397,16 @@ func jsonLinesReader(name string, br *bufio.Reader) *exportReader {
 	return er
 }
 
-// jsonText renders a JSON value as the text a CSV cell would hold: strings
-// unquoted, numbers and booleans as written, arrays and objects as their
-// JSON text; null reports null.
-func jsonText(v json.RawMessage) (string, bool, error) {
-	v = bytes.TrimSpace(v)
-	if len(v) == 0 || string(v) == "null" {
-		return "", true, nil
+// gjsonText renders a JSON value as the text a CSV cell would hold, like
+// jsonText.
+func gjsonText(v gjson.Result) (string, bool) {
+	switch v.Type {
+	case gjson.Null:
+		return "", true
+	case gjson.String:
+		return v.Str, false
 	}
-	if v[0] == '"' {
-		if bytes.IndexByte(v, '\\') < 0 {
-			return string(v[1 : len(v)-1]), false, nil
-		}
-		var s string
-		if err := json.Unmarshal(v, &s); err != nil {
-			return "", false, err
-		}
-		return s, false, nil
-	}
-	return string(v), false, nil
+	return v.Raw, false
 }
 
 func csvReader(name string, br *bufio.Reader) (*exportReader, error) {

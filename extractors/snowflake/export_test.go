@@ -2,6 +2,7 @@ package snowflake
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"context"
 	"encoding/csv"
@@ -203,4 +204,25 @@ func TestCreateTempTable(t *testing.T) {
 			t.Errorf("createTempTable(%q) = %q, want %q", c.sql, got, c.want)
 		}
 	}
+}
+
+// jsonText renders a JSON value as the text a CSV cell would hold: strings
+// unquoted, numbers and booleans as written, arrays and objects as their
+// JSON text; null reports null.
+func jsonText(v json.RawMessage) (string, bool, error) {
+	v = bytes.TrimSpace(v)
+	if len(v) == 0 || string(v) == "null" {
+		return "", true, nil
+	}
+	if v[0] == '"' {
+		if bytes.IndexByte(v, '\\') < 0 {
+			return string(v[1 : len(v)-1]), false, nil
+		}
+		var s string
+		if err := json.Unmarshal(v, &s); err != nil {
+			return "", false, err
+		}
+		return s, false, nil
+	}
+	return string(v), false, nil
 }
