@@ -191,9 +191,9 @@ type Result struct {
 	// OutputColumns are the output column names of the query (or of the
 	// written table, for INSERT with a column list), in order. Downstream
 	// schema inference uses them.
-	OutputColumns []string      `json:"output_columns"`
-	Renames       []Rename      `json:"renames"`
-	Diagnostics   []Diagnostic  `json:"diagnostics"`
+	OutputColumns []string     `json:"output_columns"`
+	Renames       []Rename     `json:"renames"`
+	Diagnostics   []Diagnostic `json:"diagnostics"`
 }
 
 // Piece is one statement of a script.

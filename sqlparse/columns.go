@@ -43,11 +43,13 @@ func analyzeColumns(in Input, toks *tokens, scan tableScan, schema Schema) Resul
 		res.Reads = append(res.Reads, t)
 	}
 	// A table the statement writes is not also a read unless it is.
-	for _, n := range rw.notes {
+	for k, n := range rw.notes {
 		switch n.kind {
 		case notePivot:
-			a.diag(-1, SeverityWarning, "%s: output columns approximated by the source columns", strings.ToUpper(n.detail[0]))
-			a.partial = true
+			if !a.pivotUsed[k] {
+				a.diag(-1, SeverityWarning, "%s: output columns approximated by the source columns", strings.ToUpper(n.detail[0]))
+				a.partial = true
+			}
 		case noteStarReplace:
 			a.diag(-1, SeverityInfo, "* %s: replaced columns keep their source lineage", strings.ToUpper(n.detail[0]))
 		}

@@ -106,9 +106,9 @@ var clauseEnd = map[string]bool{
 
 // tableScan is what the lexer fallback found.
 type tableScan struct {
-	kind   Kind
-	writes []Table
-	reads  []Table
+	kind    Kind
+	writes  []Table
+	reads   []Table
 	renames []Rename
 }
 

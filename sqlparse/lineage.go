@@ -76,7 +76,9 @@ type analyzer struct {
 	diags    []Diagnostic
 	partial  bool
 	indirect []Source // statement-level indirect sources from sub-scopes
-	otoks    *tokens // the original text's tokens
+	otoks    *tokens  // the original text's tokens
+	// pivotUsed marks the PIVOT/UNPIVOT notes applied to a FROM item.
+	pivotUsed map[int]bool
 }
 
 func (a *analyzer) diag(loc int32, sev, format string, args ...any) {

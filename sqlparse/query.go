@@ -356,18 +356,29 @@ func (a *analyzer) fromItem(n *pg.Node, sc *scope, out *queryOut) {
 			alias = rv.Alias.Aliasname
 		}
 		alias = a.name(alias)
+		pn := a.pivotFor(a.rw.origPos(int(rv.Location)), true)
+		pivot := func(r *relation) *relation {
+			if pn == nil {
+				return r
+			}
+			if p := a.pivotRel(r, pn); p != nil {
+				return p
+			}
+			a.pivotUsed[a.noteIndex(pn)] = false
+			return r
+		}
 		if rv.Schemaname == "" && rv.Catalogname == "" {
 			if q := a.lookupCTE(strings.ToLower(a.name(rv.Relname))); q != nil {
-				r := &relation{alias: strings.ToLower(alias), out: q}
+				r := pivot(&relation{alias: strings.ToLower(alias), out: q})
 				if rv.Alias != nil {
-					r.out = renameCols(q, rv.Alias.Colnames, a)
+					r.out = renameCols(r.out, rv.Alias.Colnames, a)
 				}
 				sc.rels = append(sc.rels, r)
 				out.indirect = append(out.indirect, q.indirect...)
 				return
 			}
 		}
-		r := a.baseRelation(a.tableOf(rv), alias)
+		r := pivot(a.baseRelation(a.tableOf(rv), alias))
 		if rv.Alias != nil && len(rv.Alias.Colnames) > 0 && r.out != nil {
 			r.out = renameCols(r.out, rv.Alias.Colnames, a)
 		}
@@ -403,9 +414,21 @@ func (a *analyzer) fromItem(n *pg.Node, sc *scope, out *queryOut) {
 		alias := ""
 		if rs.Alias != nil {
 			alias = a.name(rs.Alias.Aliasname)
-			q = renameCols(q, rs.Alias.Colnames, a)
 		}
-		sc.rels = append(sc.rels, &relation{alias: strings.ToLower(alias), out: q})
+		r := &relation{alias: strings.ToLower(alias), out: q}
+		if loc := firstLoc(rs.Subquery.GetSelectStmt()); loc >= 0 {
+			if pn := a.pivotFor(a.rw.origPos(loc), false); pn != nil {
+				if p := a.pivotRel(r, pn); p != nil {
+					r = p
+				} else {
+					a.pivotUsed[a.noteIndex(pn)] = false
+				}
+			}
+		}
+		if rs.Alias != nil {
+			r.out = renameCols(r.out, rs.Alias.Colnames, a)
+		}
+		sc.rels = append(sc.rels, r)
 		out.indirect = append(out.indirect, q.indirect...)
 	case *pg.Node_JoinExpr:
 		j := v.JoinExpr

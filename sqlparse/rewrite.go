@@ -18,14 +18,15 @@ type note struct {
 	pos    int      // original byte offset the note is about
 	end    int      // original end offset, when the note covers a span
 	detail []string // e.g. the EXCLUDE column list, already folded
+	item   int      // PIVOT/UNPIVOT: original offset of the FROM item it applies to, or -1
 }
 
 // Note kinds.
 const (
-	noteStarExcept   = "star_except"   // detail: excluded columns
-	noteStarReplace  = "star_replace"  // REPLACE/RENAME after a star: approximated
-	noteGroupByAll   = "group_by_all"  // GROUP BY ALL: group by every non-aggregate output
-	noteQualify      = "qualify"       // QUALIFY became HAVING/AND
+	noteStarExcept   = "star_except"  // detail: excluded columns
+	noteStarReplace  = "star_replace" // REPLACE/RENAME after a star: approximated
+	noteGroupByAll   = "group_by_all" // GROUP BY ALL: group by every non-aggregate output
+	noteQualify      = "qualify"      // QUALIFY became HAVING/AND
 	noteMergeUpdStar = "merge_update_star"
 	noteMergeInsStar = "merge_insert_star"
 	noteInsertOverwr = "insert_overwrite"
@@ -386,7 +387,7 @@ func (w *rewriter) run() {
 				w.replaceTok(i, "ORDER")
 			}
 		case "distribute", "cluster":
-			if t.is(i+1, "by") && depth >= 0 && kind != KindCreateTableAs || (t.is(i+1, "by") && i > 0 && t.isAny(i-1, ")") ) {
+			if t.is(i+1, "by") && depth >= 0 && kind != KindCreateTableAs || (t.is(i+1, "by") && i > 0 && t.isAny(i-1, ")")) {
 				k := i + 2
 				for k < n && !t.isAny(k, "sort", "order", "limit", "union", "intersect", "except") && !t.punct(k, ')') && !t.punct(k, ';') {
 					if t.punct(k, '(') {
@@ -492,7 +493,7 @@ func (w *rewriter) run() {
 				}
 				k := t.matchParen(j)
 				w.blank(i, k)
-				w.notes = append(w.notes, note{kind: notePivot, pos: tk.start, end: t.toks[k].end, detail: []string{lw}})
+				w.notes = append(w.notes, note{kind: notePivot, pos: tk.start, end: t.toks[k].end, detail: []string{lw}, item: pivotItemStart(t, i)})
 				i = k
 			}
 		case "as":

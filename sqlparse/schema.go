@@ -9,7 +9,7 @@ import "strings"
 // short name. Ambiguous matches are treated as unknown. The zero value is
 // empty and usable; MapSchema is not safe for concurrent writes.
 type MapSchema struct {
-	tables map[string][]string   // lower-cased full name → columns
+	tables map[string][]string // lower-cased full name → columns
 	byName map[string][]string // lower-cased last part → full names
 }
 

@@ -1,2 +1,4 @@
 -- dialect: snowflake
-select * from raw.s.wide unpivot (sales for month in (jan, feb, mar))
+-- schema: RAW.S.WIDE_KNOWN: EMPID, JAN, FEB, MAR
+select * from raw.s.wide unpivot (sales for month in (jan, feb, mar));
+select empid, month, sales from raw.s.wide_known unpivot (sales for month in (jan, feb, mar));
