@@ -29,7 +29,15 @@
 //     (version and latest_version properties).
 //   - Exposures, metrics, semantic models, saved queries: consumer datasets
 //     in the dbt namespace. A semantic model's entities, dimensions and
-//     measures are its columns (Type says which).
+//     measures are its columns (Type says which); a metric has one column
+//     named like the metric; a saved query's columns are its metrics and
+//     group-by items ("customer", "metric_time__day").
+//   - Snapshots: the meta columns dbt adds (dbt_scd_id, dbt_updated_at,
+//     dbt_valid_from, dbt_valid_to, dbt_is_deleted for hard_deletes:
+//     new_record; renamed by snapshot_meta_column_names) are added to the
+//     snapshot's known columns when the catalog does not list them.
+//   - Seeds: columns from the catalog, the manifest, or else the header
+//     row of the CSV file (Config.ProjectDir, target/.., root_path).
 //   - Tests: attached to what they test. A column test is added to
 //     Column.Tests as "not_null", "relationships(to=ref('x'), field=id)",
 //     "dbt_utils.expression_is_true(expression=...)"; node-level, singular
@@ -64,6 +72,40 @@
 //     or for manifests before v10, the package that owns the most models;
 //     Config.Name overrides it.
 //
+// # Column edges without SQL
+//
+// Graph adds the column edges dbt states itself, with Evidence
+// {Extractor: "dbt", Origin: the consumer's or snapshot's unique_id}:
+//
+//   - Method "semantic_model": each entity, dimension and measure from the
+//     columns of its expr (default: the column named like the field) in
+//     the semantic model's model; DIRECT IDENTITY for a plain column,
+//     TRANSFORMATION for an expression, AGGREGATION for measures. Exprs are
+//     read with a small tokenizer (no SQL parser): function names,
+//     keywords, strings and types are skipped; with a catalog, words that
+//     are not columns are dropped, without one they are kept at
+//     confidence 0.5.
+//   - Method "metric": the metric's column from the measures it
+//     aggregates (simple: IDENTITY; cumulative: AGGREGATION; others:
+//     TRANSFORMATION), from input metrics (derived, ratio, cumulative), or
+//     from the model's columns for metrics defined on a semantic model
+//     without a measure (metric_aggregation_params, AGGREGATION); the
+//     dimensions, entities and metrics named in its filters
+//     ({{ Dimension('loan__status') }}) as INDIRECT FILTER.
+//   - Method "saved_query": each metric column (IDENTITY), each group-by
+//     dimension or entity (metric_time: the metrics' agg_time_dimension,
+//     TRANSFORMATION), and the where filters' columns as INDIRECT FILTER
+//     on the whole result.
+//   - Method "snapshot_strategy" (Job: the snapshot's): timestamp:
+//     updated_at → dbt_updated_at, dbt_valid_from, dbt_valid_to, and
+//     unique_key + updated_at → dbt_scd_id (DIRECT TRANSFORMATION); check:
+//     unique_key → dbt_scd_id, and check_cols → dbt_scd_id,
+//     dbt_updated_at, dbt_valid_from, dbt_valid_to (INDIRECT CONDITIONAL);
+//     hard deletes: unique_key → dbt_valid_to (and dbt_is_deleted)
+//     (INDIRECT CONDITIONAL).
+//
+// Exposures name no columns: they stay table-level consumers.
+//
 // Jobs are {dbt://<project>, <unique_id>}. Table edges carry Evidence
 // {Extractor: "dbt", Origin: <downstream unique_id>, Method: "depends_on",
 // Job: the downstream node's job (zero for consumers)}, seen at the
@@ -91,5 +133,5 @@
 // location such as "manifest.json: nodes.model.x.depends_on.nodes[0]":
 // dangling_ref, self_ref, duplicate_node, bad_relation_name,
 // unknown_schema_version, unknown_adapter, no_dialect, no_account,
-// python_model, no_compiled_sql.
+// python_model, no_compiled_sql, no_seed_columns, bad_seed_file.
 package dbt

@@ -102,7 +102,10 @@ type Node struct {
 	DependsOnMacros []string
 
 	// Columns are the catalog's columns in catalog order, then the columns
-	// documented only in the manifest, in manifest order.
+	// documented only in the manifest, in manifest order. A snapshot with
+	// known columns also lists the meta columns dbt adds (dbt_scd_id,
+	// dbt_updated_at, dbt_valid_from, dbt_valid_to) when the catalog does
+	// not; a seed with none takes its CSV header's (ReadSeedHeaders).
 	Columns []Column
 	// Tests are the tests attached to the node as a whole (model-level
 	// generic tests, singular tests, unit tests), sorted. Column tests are
