@@ -11,7 +11,9 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -20,6 +22,12 @@ import (
 
 // A weft.yaml lists the sources to extract from:
 //
+//	store: weft.db          # weft extract's store (default ./weft.db)
+//	retention: 30d          # query-log edges not seen for this long end
+//	links:                  # user-declared identities (see links.go)
+//	  - from: databricks://adb-1/sf_analytics.*.*
+//	    to: snowflake://acme/ANALYTICS.{1}.{2}
+//	    case: upper
 //	sources:
 //	  - type: dbt
 //	    name: risk
@@ -31,8 +39,21 @@ import (
 // stay out of the file. Relative paths resolve against the directory of
 // the config file.
 
-// configKeys are the keys allowed at the top of weft.yaml.
-var configKeys = []string{"sources"}
+// configKeys are the keys allowed at the top of weft.yaml, sorted.
+var configKeys = []string{"links", "retention", "sources", "store"}
+
+// weftConfig is a loaded weft.yaml.
+type weftConfig struct {
+	Sources []source
+	// Store is the store path of the "store:" key, resolved against the
+	// config file's directory; empty when the file names none.
+	Store string
+	// Retention is how long a query-log edge stays current without being
+	// seen again ("retention:"); 0 when the file names none.
+	Retention time.Duration
+	// Links are the user-declared identity links ("links:").
+	Links []linkRule
+}
 
 // sourceType is one entry of the source registry: how to turn a yaml
 // mapping into a running extractor.
@@ -51,6 +72,10 @@ type sourceType struct {
 	prepare func(cfg any, sc sourceContext)
 	// build validates a decoded *Config and constructs the extractor.
 	build func(cfg any) (extractors.Extractor, error)
+	// replace marks a source whose every extraction is its whole truth (a
+	// dbt manifest): weft extract replaces what it recorded before instead
+	// of adding to it.
+	replace bool
 }
 
 // sourceContext is what prepare may use.
@@ -63,6 +88,12 @@ type sourceContext struct {
 // withEnv returns st with environment defaults for empty keys.
 func (st sourceType) withEnv(pairs ...[2]string) sourceType {
 	st.envDefaults = pairs
+	return st
+}
+
+// replacing returns st marked as a whole-truth source (see sourceType.replace).
+func (st sourceType) replacing() sourceType {
+	st.replace = true
 	return st
 }
 
@@ -105,6 +136,13 @@ type source struct {
 	Name      string
 	Location  string // "weft.yaml:7", or "flags"
 	Extractor extractors.Extractor
+	// Replace is set for sources whose extraction is their whole truth
+	// (dbt): weft extract commits them with store.ReplaceSource.
+	Replace bool
+	// From, when not nil, builds the extractor again reading from t on
+	// (the store's watermark), or from the configured "from" if later. It
+	// is nil for sources without a time window.
+	From func(t time.Time) (extractors.Extractor, error)
 }
 
 // String names the source in messages: `dbt source "risk"`.
@@ -120,16 +158,34 @@ type configLoader struct {
 // loadFile reads and validates a config file and constructs its sources.
 // Every problem in the file is reported, sorted by line, in one error.
 func (l configLoader) loadFile(path string) ([]source, error) {
+	cfg, err := l.loadConfigFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return cfg.Sources, nil
+}
+
+// loadConfigFile is loadFile returning every top-level key.
+func (l configLoader) loadConfigFile(path string) (*weftConfig, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
-	return l.load(path, filepath.Dir(path), data)
+	return l.parse(path, filepath.Dir(path), data)
 }
 
 // load parses config data; file names it in messages and dir resolves its
 // relative paths.
 func (l configLoader) load(file, dir string, data []byte) ([]source, error) {
+	cfg, err := l.parse(file, dir, data)
+	if err != nil {
+		return nil, err
+	}
+	return cfg.Sources, nil
+}
+
+// parse is load returning every top-level key.
+func (l configLoader) parse(file, dir string, data []byte) (*weftConfig, error) {
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
@@ -148,11 +204,27 @@ func (l configLoader) load(file, dir string, data []byte) ([]source, error) {
 
 	var errs configErrors
 	var list *yaml.Node
+	cfg := &weftConfig{}
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
 		switch k.Value {
 		case "sources":
 			list = v
+		case "store":
+			if v.Kind != yaml.ScalarNode || v.Tag == "!!null" || v.Value == "" {
+				errs.add(file, v.Line, "store: expected a file path, got %s", nodeKind(v))
+				continue
+			}
+			cfg.Store = resolvePath(v.Value, dir)
+		case "retention":
+			d, err := parseRetention(v)
+			if err != nil {
+				errs.add(file, v.Line, "retention: %v", err)
+				continue
+			}
+			cfg.Retention = d
+		case "links":
+			cfg.Links = parseLinks(file, v, &errs)
 		default:
 			errs.add(file, k.Line, "unknown key %q (valid: %s)", k.Value, strings.Join(configKeys, ", "))
 		}
@@ -186,7 +258,42 @@ func (l configLoader) load(file, dir string, data []byte) ([]source, error) {
 	if err := errs.err(); err != nil {
 		return nil, err
 	}
-	return out, nil
+	cfg.Sources = out
+	return cfg, nil
+}
+
+// parseRetention reads a retention: a Go duration ("720h") or a number of
+// days or weeks ("30d", "2w").
+func parseRetention(v *yaml.Node) (time.Duration, error) {
+	if v.Kind != yaml.ScalarNode || v.Tag == "!!null" {
+		return 0, fmt.Errorf("expected a duration such as 30d or 720h, got %s", nodeKind(v))
+	}
+	d, err := parseDuration(v.Value)
+	if err != nil {
+		return 0, err
+	}
+	if d <= 0 {
+		return 0, fmt.Errorf("must be positive, got %q", v.Value)
+	}
+	return d, nil
+}
+
+// parseDuration parses a Go duration, or a whole number of days ("30d")
+// or weeks ("2w"), which Go durations lack.
+func parseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	for suffix, unit := range map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour} {
+		if n, ok := strings.CutSuffix(s, suffix); ok {
+			if v, err := strconv.Atoi(n); err == nil {
+				return time.Duration(v) * unit, nil
+			}
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("invalid duration %q (examples: 30d, 2w, 720h, 90m)", s)
+	}
+	return d, nil
 }
 
 // fromFlags builds a source from command-line values, as if it were an
@@ -303,7 +410,30 @@ func (l configLoader) loadSource(file, dir string, item *yaml.Node, errs *config
 		errs.add(file, item.Line, "%s: %v", what, err)
 		return source{}, false
 	}
-	return source{Type: typeNode.Value, Name: name, Location: fmt.Sprintf("%s:%d", file, item.Line), Extractor: ext}, true
+	src := source{Type: typeNode.Value, Name: name, Location: fmt.Sprintf("%s:%d", file, item.Line), Extractor: ext, Replace: st.replace}
+	if f, ok := timeField(st.configType, "from"); ok {
+		decoded := cfg.Elem()
+		src.From = func(t time.Time) (extractors.Extractor, error) {
+			c := reflect.New(st.configType)
+			c.Elem().Set(decoded)
+			fv := c.Elem().FieldByIndex(f.index)
+			if cur := fv.Interface().(time.Time); t.After(cur) {
+				fv.Set(reflect.ValueOf(t))
+			}
+			return st.build(c.Interface())
+		}
+	}
+	return src, true
+}
+
+// timeField finds the time.Time field of struct type t with yaml key.
+func timeField(t reflect.Type, key string) (yamlField, bool) {
+	for f := range structFields(t) {
+		if f.key == key && f.typ == reflect.TypeFor[time.Time]() {
+			return f, true
+		}
+	}
+	return yamlField{}, false
 }
 
 // checkKeys reports keys of node that the Go type t does not have, at any

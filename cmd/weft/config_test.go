@@ -5,10 +5,12 @@ import (
 	"errors"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/weftdata/weft/extractors"
+	"github.com/weftdata/weft/graph"
 )
 
 // fakeConfig stands in for an extractor package's Config.
@@ -112,7 +114,7 @@ func TestConfigLoad(t *testing.T) {
 		{
 			name:    "all errors, sorted",
 			yaml:    "bogus: 1\nsources:\n  - type: nope\n  - type: fake\n    x: 1\n",
-			wantErr: "proj/weft.yaml:1: unknown key \"bogus\" (valid: sources)\nproj/weft.yaml:3: unknown source type \"nope\" (known: fake, nameless, other)\nproj/weft.yaml:5: fake source \"fake\": unknown key \"x\" (valid: account, auth, manifest, name, password, port, type)",
+			wantErr: "proj/weft.yaml:1: unknown key \"bogus\" (valid: links, retention, sources, store)\nproj/weft.yaml:3: unknown source type \"nope\" (known: fake, nameless, other)\nproj/weft.yaml:5: fake source \"fake\": unknown key \"x\" (valid: account, auth, manifest, name, password, port, type)",
 		},
 		{
 			name:    "duplicate names",
@@ -175,5 +177,155 @@ func TestConfigNameWithoutNameKey(t *testing.T) {
 	want := []string{`nameless source "a" at weft.yaml:2`, `nameless source "b" at weft.yaml:3`}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("sources (-want +got):\n%s", diff)
+	}
+}
+
+func TestConfigTopLevelKeys(t *testing.T) {
+	const src = "sources:\n  - {type: fake, manifest: m.json}\n"
+	tests := []struct {
+		name      string
+		yaml      string
+		store     string
+		retention time.Duration
+		links     int
+		wantErr   string
+	}{
+		{name: "defaults", yaml: src},
+		{name: "store relative to the file", yaml: "store: state/weft.db\n" + src, store: filepath.Join("proj", "state/weft.db")},
+		{name: "store absolute", yaml: "store: /var/lib/weft.db\n" + src, store: "/var/lib/weft.db"},
+		{name: "retention days", yaml: "retention: 30d\n" + src, retention: 30 * 24 * time.Hour},
+		{name: "retention weeks", yaml: "retention: 2w\n" + src, retention: 14 * 24 * time.Hour},
+		{name: "retention go duration", yaml: "retention: 36h\n" + src, retention: 36 * time.Hour},
+		{
+			name:    "retention wrong",
+			yaml:    "retention: 30 days\n" + src,
+			wantErr: `proj/weft.yaml:1: retention: invalid duration "30 days" (examples: 30d, 2w, 720h, 90m)`,
+		},
+		{
+			name:    "retention negative",
+			yaml:    "retention: -1d\n" + src,
+			wantErr: `proj/weft.yaml:1: retention: must be positive, got "-1d"`,
+		},
+		{
+			name:    "store not a path",
+			yaml:    "store: [a, b]\n" + src,
+			wantErr: `proj/weft.yaml:1: store: expected a file path, got a list`,
+		},
+		{
+			name:  "links",
+			yaml:  "links:\n  - from: databricks://adb-1/sf_analytics.*.*\n    to: snowflake://acme/ANALYTICS.{1}.{2}\n    case: upper\n    reason: mirror\n" + src,
+			links: 1,
+		},
+		{
+			name: "bad links, every problem",
+			yaml: "links:\n  - from: sf_analytics.*.*\n    to: snowflake://acme/ANALYTICS.{1}.{3}\n    case: shout\n    why: x\n  - to: snowflake://acme/X\n" + src,
+			wantErr: "proj/weft.yaml:5: link: unknown key \"why\" (valid: case, from, reason, to)\n" +
+				"proj/weft.yaml:6: link: missing \"from\" (a link needs from and to, e.g. from: databricks://host/cat.*.*, to: snowflake://account/DB.{1}.{2})",
+		},
+		{
+			name: "bad link values",
+			yaml: "links:\n  - from: sf_analytics.*.*\n    to: snowflake://acme/ANALYTICS.{1}.{3}\n    case: shout\n" + src,
+			wantErr: "proj/weft.yaml:2: link: from \"sf_analytics.*.*\": expected namespace/name, e.g. databricks://adb-1.azuredatabricks.net/sf_analytics.*.*\n" +
+				"proj/weft.yaml:3: link: to \"snowflake://acme/ANALYTICS.{1}.{3}\": {1} does not name a wildcard of from (it has 0)\n" +
+				"proj/weft.yaml:3: link: to \"snowflake://acme/ANALYTICS.{1}.{3}\": {3} does not name a wildcard of from (it has 0)\n" +
+				"proj/weft.yaml:4: link: unknown case \"shout\" (valid: keep, lower, upper)",
+		},
+		{
+			name:    "links not a list",
+			yaml:    "links: yes\n" + src,
+			wantErr: `proj/weft.yaml:1: links: expected a list of {from, to, case, reason}, got "yes"`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := configLoader{registry: testRegistry(), getenv: func(string) string { return "" }}
+			cfg, err := l.parse("proj/weft.yaml", "proj", []byte(tt.yaml))
+			if tt.wantErr != "" {
+				if err == nil {
+					t.Fatalf("parse: no error, want %q", tt.wantErr)
+				}
+				if diff := cmp.Diff(tt.wantErr, err.Error()); diff != "" {
+					t.Errorf("error (-want +got):\n%s", diff)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("parse: %v", err)
+			}
+			if cfg.Store != tt.store || cfg.Retention != tt.retention || len(cfg.Links) != tt.links {
+				t.Errorf("store, retention, links = %q, %v, %d; want %q, %v, %d", cfg.Store, cfg.Retention, len(cfg.Links), tt.store, tt.retention, tt.links)
+			}
+		})
+	}
+}
+
+func TestLinkRules(t *testing.T) {
+	l := configLoader{registry: testRegistry(), getenv: func(string) string { return "" }}
+	cfg, err := l.parse("weft.yaml", ".", []byte(`links:
+  - from: databricks://adb-1/sf_analytics.*.*
+    to: snowflake://acme/ANALYTICS.{1}.{2}
+    case: upper
+    reason: mirror
+  - from: postgres://db:5432/app.public.*
+    to: snowflake://acme/RAW.APP.{1}
+sources:
+  - {type: fake, manifest: m.json}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := func(ns, name string) graph.DatasetID { return graph.DatasetID{Namespace: ns, Name: name} }
+	tests := []struct {
+		in   graph.DatasetID
+		want graph.DatasetID
+		ok   bool
+	}{
+		{id("databricks://adb-1", "sf_analytics.marts.fct_loans"), id("snowflake://acme", "ANALYTICS.MARTS.FCT_LOANS"), true},
+		{id("DATABRICKS://ADB-1", "SF_Analytics.Marts.Fct_Loans"), id("snowflake://acme", "ANALYTICS.MARTS.FCT_LOANS"), true},
+		{id("databricks://adb-1", "sf_analytics.marts"), graph.DatasetID{}, false},
+		{id("databricks://adb-1", "sf_analytics.a.b.c"), graph.DatasetID{}, false},
+		{id("databricks://adb-2", "sf_analytics.marts.fct_loans"), graph.DatasetID{}, false},
+		{id("postgres://db:5432", "app.public.users"), id("snowflake://acme", "RAW.APP.users"), true},
+	}
+	for _, tt := range tests {
+		var got graph.DatasetID
+		ok := false
+		for _, r := range cfg.Links {
+			if got, ok = r.apply(tt.in); ok {
+				break
+			}
+		}
+		if ok != tt.ok || got != tt.want {
+			t.Errorf("%s: got %s, %v; want %s, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+
+	// Applied to a graph: the mirror gets the Snowflake name as an
+	// identity, and unify merges the two into the Snowflake node.
+	g := graph.New()
+	sf, mirror := id("snowflake://acme", "ANALYTICS.MARTS.FCT_LOANS"), id("databricks://adb-1", "sf_analytics.marts.fct_loans")
+	g.AddDataset(graph.Dataset{ID: sf, Platform: graph.Platform("snowflake"), Columns: []graph.Column{{Name: "LOAN_ID"}}})
+	feat := id("databricks://adb-1", "main.risk.features")
+	g.AddColumnEdge(graph.ColumnEdgeID{From: graph.ColumnID{Dataset: mirror, Column: "loan_id"}, To: graph.ColumnID{Dataset: feat, Column: "loan_id"},
+		Type: graph.Direct, Subtype: graph.SubtypeIdentity}, graph.Evidence{Extractor: "databricks", Origin: "run 1"})
+	applyLinks(g, cfg.Links)
+	u, err := unify(context.Background(), nil, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := u.Datasets[mirror]; ok {
+		t.Errorf("the mirror %s is still a node of its own", mirror)
+	}
+	d, ok := u.Datasets[sf]
+	if !ok {
+		t.Fatalf("no %s", sf)
+	}
+	if want := []graph.Identity{{ID: mirror, Reason: "mirror"}}; !cmp.Equal(want, d.Identities) {
+		t.Errorf("identities = %v, want %v", d.Identities, want)
+	}
+	want := graph.ColumnEdgeID{From: graph.ColumnID{Dataset: sf, Column: "LOAN_ID"}, To: graph.ColumnID{Dataset: feat, Column: "loan_id"},
+		Type: graph.Direct, Subtype: graph.SubtypeIdentity}
+	if _, ok := u.ColumnEdges[want]; !ok {
+		t.Errorf("no column edge %v after unify; have %v", want, u.ColumnEdges)
 	}
 }

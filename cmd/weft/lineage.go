@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -24,6 +25,8 @@ type lineageOptions struct {
 	ref       string
 
 	graphPath string
+	storePath string
+	asOf      string
 	depth     int
 	json      bool
 	columns   bool
@@ -80,18 +83,35 @@ whole chain. A node reached a second time is shown once, with "(see
 above)" or "(see below)" where it repeats, and "…" marks a node with more
 lineage beyond --depth. --columns shows column-level
 lineage for every column of a dataset. --json prints the nodes and edges
-with stable field names instead of the tree.`, what)),
+with stable field names instead of the tree.
+
+With --store, the graph comes from the lineage store "weft extract" keeps
+instead of a graph file: the current edges, or with --as-of the edges that
+were valid at that time (a dbt model removed since still shows; one added
+since does not).`, what)),
 		Example: examples(fmt.Sprintf(`
   weft lineage %[1]s ANALYTICS.MARTS.FCT_LOANS
   weft lineage %[1]s fct_loans --depth 1 --graph demo-out/graph.json
   weft lineage %[1]s fct_loans.loan_id
-  weft lineage %[1]s fct_loans --columns --json | jq '.nodes[].id'`, direction)),
+  weft lineage %[1]s fct_loans --columns --json | jq '.nodes[].id'
+  weft lineage %[1]s fct_loans --store weft.db --as-of 2026-10-01T00:00:00Z`, direction)),
 		Args: exactArgs(1, "one dataset or column reference"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.io = a.io
 			opts.ref = args[0]
 			if opts.depth < 0 {
 				return usageErrorf("--depth must be 0 (no limit) or more, got %d", opts.depth)
+			}
+			if opts.storePath != "" && cmd.Flags().Changed("graph") {
+				return usageErrorf("give --graph or --store, not both")
+			}
+			if opts.asOf != "" {
+				if opts.storePath == "" {
+					return usageErrorf("--as-of needs --store (a graph file has no history)")
+				}
+				if _, err := parseTime(opts.asOf); err != nil {
+					return usageErrorf("--as-of: %v", err)
+				}
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -102,6 +122,8 @@ with stable field names instead of the tree.`, what)),
 	f := cmd.Flags()
 	f.IntVarP(&opts.depth, "depth", "d", 0, "how many edges to follow (0: the whole chain)")
 	f.StringVarP(&opts.graphPath, "graph", "g", defaultGraphFile, "graph `file` written by weft snapshot")
+	f.StringVar(&opts.storePath, "store", "", "read the lineage store `weft.db` (from weft extract) instead of a graph file")
+	f.StringVar(&opts.asOf, "as-of", "", "with --store, the lineage valid at `time` (RFC 3339 or a date) instead of now")
 	f.BoolVar(&opts.json, "json", false, "print JSON (nodes and edges) instead of a tree")
 	f.BoolVar(&opts.columns, "columns", false, "for a dataset, show the lineage of each of its columns")
 	return cmd
@@ -171,7 +193,17 @@ func ambiguity(err error) error {
 }
 
 func runLineage(ctx context.Context, opts *lineageOptions) error {
-	g, err := readGraphFile(opts.graphPath)
+	var g *graph.Graph
+	var err error
+	if opts.storePath != "" {
+		var asOf time.Time
+		if opts.asOf != "" {
+			asOf, _ = parseTime(opts.asOf)
+		}
+		g, err = readStoreGraph(ctx, opts.storePath, asOf)
+	} else {
+		g, err = readGraphFile(opts.graphPath)
+	}
 	if err != nil {
 		return err
 	}

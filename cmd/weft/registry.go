@@ -13,7 +13,7 @@ import (
 func sourceRegistry() registry {
 	return registry{
 		"databricks": databricksSource(),
-		"dbt":        newSourceType(dbt.New, "manifest", "catalog", "run_results"),
+		"dbt":        newSourceType(dbt.New, "manifest", "catalog", "run_results").replacing(),
 		"snowflake":  snowflakeSource(),
 	}
 }

@@ -138,6 +138,7 @@ Exit codes: 0 ok, 1 failure, 2 bad flags or arguments.`),
 	reg := sourceRegistry()
 	root.AddCommand(
 		newSnapshotCmd(a, reg, nil),
+		newExtractCmd(a, reg, nil),
 		newLineageCmd(a, nil),
 		newSQLCmd(a, nil),
 		newExportCmd(a, nil),

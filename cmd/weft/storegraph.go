@@ -11,8 +11,8 @@ import (
 )
 
 // readStoreGraph reads the graph valid at asOf (zero: now) from a weft
-// store. A missing file is an error, not an empty store: opening would
-// create one.
+// store, with the datasets that are one physical table merged (see unify).
+// A missing file is an error, not an empty store: opening would create one.
 func readStoreGraph(ctx context.Context, path string, asOf time.Time) (*graph.Graph, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("store %s: %w (create it with weft extract)", path, err)
@@ -26,5 +26,5 @@ func readStoreGraph(ctx context.Context, path string, asOf time.Time) (*graph.Gr
 	if err != nil {
 		return nil, fmt.Errorf("store %s: %w", path, err)
 	}
-	return g, nil
+	return unify(ctx, nil, g)
 }
