@@ -280,3 +280,22 @@ func TestPythonModel(t *testing.T) {
 		t.Errorf("python_model finding (-want +got):\n%s", diff)
 	}
 }
+
+// FuzzExprColumns: the tokenizer never panics, and every identifier it
+// returns is non-empty and appears in the input.
+func FuzzExprColumns(f *testing.F) {
+	for _, s := range []string{"loan_id", "date_trunc('day', x)", `"A"."B"`, "{{ x }", "a:b::c", "'unterminated", "/* x", "t.", "{%", "x -- c"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ids, plain := exprColumns(s)
+		if plain && len(ids) != 1 {
+			t.Fatalf("plain with %d identifiers", len(ids))
+		}
+		for _, id := range ids {
+			if id.text == "" || !strings.Contains(s, id.text) {
+				t.Fatalf("identifier %q not in %q", id.text, s)
+			}
+		}
+	})
+}
