@@ -160,7 +160,7 @@ func rules(fs []Finding) []string {
 	return out
 }
 
-func find(t *testing.T, fs []Finding, rule, subject string) Finding {
+func find(t testing.TB, fs []Finding, rule, subject string) Finding {
 	t.Helper()
 	for _, f := range fs {
 		if f.Rule == rule && f.Subject == subject {

@@ -141,7 +141,10 @@ func (c *checker) affected(col graph.ColumnID, path []Hop) Affected {
 func (c *checker) via(from, to graph.DatasetID, evs []graph.Evidence) string {
 	var parts []string
 	for _, ev := range evs {
-		s := ev.Extractor + " " + ev.Origin
+		s := ev.Origin
+		if !strings.HasPrefix(s, ev.Extractor+" ") {
+			s = ev.Extractor + " " + s // "dbt model.x", not "snowflake snowflake query 01…"
+		}
 		if ev.Method != "" {
 			s += " (" + ev.Method + ")"
 		}
