@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -167,6 +168,12 @@ func (w *Weaver) Build(ctx context.Context) (*graph.Graph, Stats, error) {
 
 	w.g.CollapseTemp()
 	unifyIdentities(w.g, w.opts.Links...)
+	completeSnapshotColumns(w.g)
+	if !w.opts.Columns {
+		// A table-level graph: drop the column edges extractors knew too
+		// (access history, Unity Catalog, dbt semantic models).
+		clear(w.g.ColumnEdges)
+	}
 
 	st.Datasets = len(w.g.Datasets)
 	st.Edges = len(w.g.Edges)
@@ -314,6 +321,31 @@ feed:
 	close(next)
 	wg.Wait()
 	return err
+}
+
+// completeSnapshotColumns appends to each snapshot the columns its
+// strategy adds (dbt_scd_id, dbt_valid_from, ...), known from the column
+// edges into them, when its columns were learned from its SQL: the SQL
+// selects the source columns, dbt adds the rest.
+func completeSnapshotColumns(g *graph.Graph) {
+	extra := map[graph.DatasetID][]string{}
+	for id := range g.ColumnEdges {
+		to := id.To
+		d, ok := g.Datasets[to.Dataset]
+		if !ok || d.Kind != graph.KindSnapshot || to.Column == "" || len(d.Columns) == 0 {
+			continue
+		}
+		if _, has := d.Column(to.Column); !has && !slices.Contains(extra[to.Dataset], to.Column) {
+			extra[to.Dataset] = append(extra[to.Dataset], to.Column)
+		}
+	}
+	for id, names := range extra {
+		slices.Sort(names)
+		d := g.Datasets[id]
+		for _, n := range names {
+			d.Columns = append(d.Columns, graph.Column{Name: n})
+		}
+	}
 }
 
 // confidence of edges found by a parse with the given status.

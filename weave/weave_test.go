@@ -205,3 +205,25 @@ func TestForeignCatalogRuleCoversTablesOnlySQLNames(t *testing.T) {
 		t.Errorf("missing edge from the Snowflake table; edges: %v", keys(out.Edges))
 	}
 }
+
+func TestNoColumnsDropsEveryColumnEdge(t *testing.T) {
+	b := dbtBatch()
+	// An edge the source itself knew (like Snowflake's access history).
+	b.Graph.AddColumnEdge(graph.ColumnEdgeID{
+		From: graph.ColumnID{Dataset: ds("RAW.CORE.LOANS"), Column: "ID"},
+		To:   graph.ColumnID{Dataset: ds("ANALYTICS.STAGING.STG_LOANS"), Column: "LOAN_ID"},
+		Type: graph.Direct, Subtype: graph.SubtypeTransformation,
+	}, graph.Evidence{Extractor: "snowflake", Origin: "q", Method: "access_history"})
+	w := New(Options{Columns: false})
+	w.Add(b)
+	g, _, err := w.Build(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g.ColumnEdges) != 0 {
+		t.Errorf("%d column edges in a table-level graph", len(g.ColumnEdges))
+	}
+	if len(g.Edges) == 0 {
+		t.Error("no table edges")
+	}
+}
