@@ -5,7 +5,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -504,5 +506,39 @@ func setPragma(t *testing.T, path, stmt string) {
 	defer db.Close()
 	if _, err := db.ExecContext(context.Background(), "PRAGMA "+stmt); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestDocQueries runs the SQL examples of docs/store.md against a store.
+func TestDocQueries(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "store.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := openTest(t)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute) // a runaway recursive query
+	defer cancel()
+	if _, err := s.ReplaceSource(ctx, "dbt", manifest("LOANS", "PAYMENTS"), CommitOptions{Now: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Commit(ctx, "snowflake", richGraph(), t0, CommitOptions{Now: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ReplaceSource(ctx, "dbt", manifest("LOANS"), CommitOptions{Now: t0.Add(hour)}); err != nil {
+		t.Fatal(err)
+	}
+	blocks := 0
+	for _, part := range strings.Split(string(doc), "```sql\n")[1:] {
+		query, _, ok := strings.Cut(part, "```")
+		if !ok {
+			t.Fatalf("unterminated sql block: %.40q", part)
+		}
+		blocks++
+		if _, err := s.db.ExecContext(ctx, query); err != nil {
+			t.Errorf("docs/store.md query failed: %v\n%s", err, query)
+		}
+	}
+	if blocks < 5 {
+		t.Errorf("found %d sql blocks in docs/store.md", blocks)
 	}
 }
