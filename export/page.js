@@ -10,7 +10,7 @@
   const MAX_ALL = 400;    // above this many datasets, "whole graph" is off
   const MAX_NODES = 250;  // never draw more datasets than this at once
   const MAX_COLS = 60;    // columns listed in an expanded dataset
-  const W = 260, HEAD = 42, ROW = 18, GAPX = 100, GAPY = 16;
+  const W = 260, HEAD = 42, ROW = 18, GAPX = 84, GAPY = 16;
 
   const ds = data.datasets || [];
   const jobs = data.jobs || [];
@@ -325,9 +325,10 @@
     if (drawn.height * view.k > ch) view.y = pad;
     const p = drawn.pos.get(centreOn);
     if (p) {
-      // Screen position of the focus: view + p * k, kept inside the window.
-      view.x = clamp(view.x, pad - p.x * view.k, cw - pad - (p.x + W) * view.k);
-      view.y = clamp(view.y, pad - p.y * view.k, ch - pad - (p.y + HEAD) * view.k);
+      // Centre the focus where the drawing is larger than the window,
+      // without leaving a blank margin at the drawing's edges.
+      if (drawn.width * view.k > cw - 2 * pad) view.x = clamp(cw / 2 - (p.x + W / 2) * view.k, cw - pad - drawn.width * view.k, pad);
+      if (drawn.height * view.k > ch - 2 * pad) view.y = clamp(ch / 2 - (p.y + HEAD / 2) * view.k, ch - pad - drawn.height * view.k, pad);
     }
     applyView();
   }
@@ -622,7 +623,7 @@
     details.style.display = "block";
     const close = mk("button", "close", "×");
     close.title = "close";
-    close.addEventListener("click", () => { details.style.display = "none"; });
+    close.addEventListener("click", () => { details.style.display = "none"; fit(state.focus); });
     details.appendChild(close);
     details.appendChild(mk("h2", "", heading));
     if (sub) details.appendChild(mk("div", "sub", sub));
@@ -850,7 +851,7 @@
     details.style.display = "none";
     render(); fit();
   });
-  el("fit").addEventListener("click", () => fit());
+  el("fit").addEventListener("click", () => fit(state.focus));
   window.addEventListener("resize", () => fit(state.focus));
 
   if (state.focus < 0 && ds.length <= MAX_ALL) state.whole = true;
