@@ -16,8 +16,9 @@ import (
 //
 // A dataset is included when an extractor described it in a period that
 // contains asOf (see ReplaceSource and Expire) or an edge valid at asOf
-// touches it; so a removed model is gone once its edges have ended. Every edge endpoint is in
-// Datasets, with only its ID when no extractor described it. Evidence is
+// touches it; so a removed model is gone once its edges have ended. Every
+// edge endpoint is in Datasets, and every job that evidence or a run names
+// is in Jobs, with only its ID when no extractor described it. Evidence is
 // not versioned: an edge carries its evidence as merged over the period
 // that contains asOf. Findings are not stored.
 func (s *Store) Graph(ctx context.Context, asOf time.Time) (*graph.Graph, error) {

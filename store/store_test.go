@@ -58,16 +58,31 @@ func encode(t *testing.T, g *graph.Graph) string {
 }
 
 // withEndpoints returns canon(g) with a bare dataset for every edge
-// endpoint g does not describe, as Store.Graph returns them.
+// endpoint and a bare job for every job evidence names that g does not
+// describe, as Store.Graph returns them.
 func withEndpoints(g *graph.Graph) *graph.Graph {
 	g = canon(g)
-	for id := range g.Edges {
+	jobs := func(evs []graph.Evidence) {
+		for _, ev := range evs {
+			if !ev.Job.IsZero() {
+				g.AddJob(graph.Job{ID: ev.Job})
+			}
+		}
+	}
+	for id, e := range g.Edges {
 		g.AddDataset(graph.Dataset{ID: id.From})
 		g.AddDataset(graph.Dataset{ID: id.To})
+		jobs(e.Evidence)
 	}
-	for id := range g.ColumnEdges {
+	for id, e := range g.ColumnEdges {
 		g.AddDataset(graph.Dataset{ID: id.From.Dataset})
 		g.AddDataset(graph.Dataset{ID: id.To.Dataset})
+		jobs(e.Evidence)
+	}
+	for _, r := range g.Runs {
+		if !r.Job.IsZero() {
+			g.AddJob(graph.Job{ID: r.Job})
+		}
 	}
 	return g
 }
@@ -541,4 +556,86 @@ func TestDocQueries(t *testing.T) {
 	if blocks < 5 {
 		t.Errorf("found %d sql blocks in docs/store.md", blocks)
 	}
+}
+
+// TestConcurrentWriters commits from several goroutines and from two
+// Stores on the same file (as two processes would): SQLite serialises the
+// writers, nobody gets "database is locked", and the result is the merge.
+func TestConcurrentWriters(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "weft.db")
+	ctx := t.Context()
+	var stores [2]*Store
+	for i := range stores {
+		s, err := Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		stores[i] = s
+	}
+	want := graph.New()
+	batches := make([]*graph.Graph, 8)
+	for i := range batches {
+		g := graph.New()
+		syntheticBatch(g, i*500, (i+1)*500+100, 4000) // overlapping ranges
+		batches[i] = g
+		want.Merge(g)
+	}
+	errs := make(chan error, len(batches))
+	for i, g := range batches {
+		go func() {
+			_, err := stores[i%2].Commit(ctx, "snowflake", g, t0.Add(time.Duration(i)*hour), CommitOptions{Now: t0})
+			errs <- err
+		}()
+	}
+	for range batches {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	checkGraph(t, stores[0], time.Time{}, want)
+	checkGraph(t, stores[1], time.Time{}, want)
+	wm, _, err := stores[1].Watermark(ctx, "snowflake")
+	if err != nil || !wm.Equal(t0.Add(7*hour)) {
+		t.Errorf("Watermark = %v, %v; want %v", wm, err, t0.Add(7*hour))
+	}
+}
+
+// TestFailedCommitChangesNothing: a commit that fails (here, its context
+// is cancelled) leaves the store and the watermark as they were.
+func TestFailedCommitChangesNothing(t *testing.T) {
+	s := openTest(t)
+	ctx := t.Context()
+	first := manifest("LOANS")
+	if _, err := s.Commit(ctx, "dbt", first, t0, CommitOptions{Now: t0}); err != nil {
+		t.Fatal(err)
+	}
+	before, err := s.Counts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := s.Commit(cancelled, "dbt", richGraph(), t0.Add(hour), CommitOptions{Now: t0.Add(hour)}); err == nil {
+		t.Fatal("Commit with a cancelled context: no error")
+	}
+	after, err := s.Counts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(before, after); diff != "" {
+		t.Errorf("a failed commit changed the store (-before +after):\n%s", diff)
+	}
+	if wm, _, err := s.Watermark(ctx, "dbt"); err != nil || !wm.Equal(t0) {
+		t.Errorf("Watermark = %v, %v; want %v", wm, err, t0)
+	}
+	checkGraph(t, s, time.Time{}, first)
+	// The store still works, and the id cache holds nothing from the
+	// failed commit.
+	if _, err := s.Commit(ctx, "snowflake", richGraph(), t0, CommitOptions{Now: t0.Add(hour)}); err != nil {
+		t.Fatal(err)
+	}
+	want := canon(first)
+	want.Merge(richGraph())
+	checkGraph(t, s, time.Time{}, want)
 }
