@@ -1,8 +1,6 @@
 package dbt
 
 import (
-	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -279,53 +277,6 @@ func TestRelationNames(t *testing.T) {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
-	}
-}
-
-// TestConformance runs the extractor contract: a cancelled ctx returns
-// ctx.Err() promptly, two runs give the same output, every Statement has
-// an Origin and a Dialect, and no SQL is empty.
-func TestConformance(t *testing.T) {
-	e, err := New(acmeConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	cancel()
-	start := time.Now()
-	err = e.Extract(ctx, func(extractors.Batch) error {
-		t.Error("emit called on a cancelled ctx")
-		return nil
-	})
-	if !errors.Is(err, context.Canceled) {
-		t.Errorf("cancelled Extract returned %v, want context.Canceled", err)
-	}
-	if d := time.Since(start); d > time.Second {
-		t.Errorf("cancelled Extract took %v", d)
-	}
-
-	first, second := dumpBatch(extractOne(t, e)), dumpBatch(extractOne(t, e))
-	if first != second {
-		t.Errorf("two runs differ:\n%s", cmp.Diff(first, second))
-	}
-	b := extractOne(t, e)
-	if len(b.Statements) == 0 {
-		t.Fatal("no statements")
-	}
-	for _, s := range b.Statements {
-		if s.Origin == (extractors.Origin{}) || s.Origin.Extractor != "dbt" {
-			t.Errorf("statement without origin: %+v", s)
-		}
-		if s.Dialect == "" {
-			t.Errorf("%s: no dialect", s.Origin)
-		}
-		if strings.TrimSpace(s.SQL) == "" {
-			t.Errorf("%s: empty SQL", s.Origin)
-		}
-	}
-	wantErr := errors.New("stop")
-	if err := e.Extract(t.Context(), func(extractors.Batch) error { return wantErr }); err != wantErr {
-		t.Errorf("Extract returned %v, want emit's error unchanged", err)
 	}
 }
 
