@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -35,6 +37,7 @@ type extractOptions struct {
 
 	configPath string
 	storePath  string
+	retention  string
 	progress   string
 	workers    int
 	now        string // hidden: the run's clock (tests, replays)
@@ -59,8 +62,8 @@ and committed in one transaction together with its watermark: a run that
 fails or is killed keeps everything committed before, and the next run
 carries on from there without counting anything twice.
 
-Query-log edges (Snowflake, Databricks) that have not been seen for the
-config's retention (default 30d) end. Ended edges stay in the store:
+Query-log edges (Snowflake, Databricks) that have not been seen for
+--retention or the config's retention: (default 30d) end. Ended edges stay in the store:
 "weft lineage --store weft.db --as-of TIME" answers as of any past time,
 and "weft snapshot --from-store weft.db" writes the current graph.
 
@@ -97,6 +100,7 @@ commit; weft names the failed source and exits with code 1.`),
 	f := cmd.Flags()
 	f.StringVarP(&opts.configPath, "config", "c", defaultConfigFile, "config `file` listing the sources")
 	f.StringVar(&opts.storePath, "store", "", "lineage store `file` (default: the config's store:, else ./weft.db)")
+	f.StringVar(&opts.retention, "retention", "", "end query-log edges not seen for `duration` (30d, 720h; default: the config's retention:, else 30d)")
 	f.StringVar(&opts.progress, "progress", "auto", "progress on stderr: auto (a bar on a terminal, else lines), bar, lines or off")
 	f.IntVar(&opts.workers, "workers", 0, "statements parsed in parallel per source (0: one per CPU)")
 	f.StringVar(&opts.now, "now", "", "record the run as happening at `time` (RFC 3339), for tests and replays")
@@ -112,6 +116,13 @@ func (o *extractOptions) validate() error {
 	}
 	if o.workers < 0 {
 		return usageErrorf("--workers must be 0 or more, got %d", o.workers)
+	}
+	if o.retention != "" {
+		if d, err := parseDuration(o.retention); err != nil {
+			return usageErrorf("--retention: %v", err)
+		} else if d <= 0 {
+			return usageErrorf("--retention must be positive, got %q", o.retention)
+		}
 	}
 	if o.now != "" {
 		if _, err := parseTime(o.now); err != nil {
@@ -152,6 +163,9 @@ func runExtract(ctx context.Context, opts *extractOptions) error {
 	}
 	path := cmpOr(opts.storePath, cfg.Store, defaultStoreFile)
 	retention := cfg.Retention
+	if opts.retention != "" {
+		retention, _ = parseDuration(opts.retention)
+	}
 	if retention == 0 {
 		retention = store.DefaultRetention
 	}
@@ -161,6 +175,11 @@ func runExtract(ctx context.Context, opts *extractOptions) error {
 		clock = func() time.Time { return t }
 	}
 
+	if dir := filepath.Dir(path); dir != "." {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("store %s: %w", path, err)
+		}
+	}
 	st, err := store.Open(ctx, path)
 	if err != nil {
 		return err

@@ -218,8 +218,11 @@ func applyLinks(g *graph.Graph, rules []linkRule) {
 // equal storage locations), and returns the result. A graph read from the
 // store needs it: each extractor's batches are woven on their own, so a
 // Databricks mirror and the Snowflake table it names meet only there.
+//
+// It runs weave's Build on a graph without statements, which only collapses
+// temporary tables and unifies identities; Columns keeps the column edges.
 func unify(ctx context.Context, logger *slog.Logger, g *graph.Graph) (*graph.Graph, error) {
-	w := weave.New(weave.Options{Logger: logger})
+	w := weave.New(weave.Options{Columns: true, Logger: logger})
 	w.Add(extractors.Batch{Graph: g})
 	out, _, err := w.Build(ctx)
 	if err != nil {
