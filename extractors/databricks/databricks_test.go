@@ -2,7 +2,6 @@ package databricks
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -307,24 +306,6 @@ func TestExportErrors(t *testing.T) {
 				t.Fatalf("err = %v\nwant it to contain %q", err, tc.err)
 			}
 		})
-	}
-}
-
-func TestExtractStops(t *testing.T) {
-	e, err := New(demoConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if err := e.Extract(ctx, func(extractors.Batch) error { return nil }); !errors.Is(err, context.Canceled) {
-		t.Errorf("cancelled ctx: err = %v", err)
-	}
-	stop := errors.New("stop")
-	n := 0
-	err = e.Extract(context.Background(), func(extractors.Batch) error { n++; return stop })
-	if err != stop || n != 1 {
-		t.Errorf("emit error: err = %v after %d batches, want stop after 1", err, n)
 	}
 }
 
