@@ -132,25 +132,28 @@ func normName(s string) string {
 // explains: (downstream column, upstream table, upstream column),
 // case-insensitive, quotes stripped, tables matched on the dotted suffix
 // the expected name has; sqllineage only asserts lineage into written
-// tables.
-func scoreCase(c corpusCase, r Result) (matchedGot, got, matchedWant, want int) {
-	rename := map[string]string{}
-	if c.Semantics == "openlineage" {
-		rename = openlineageNames(c.SQL, r)
-	}
+// tables, between path ends (see pathEnds). rs holds the results of the
+// case's statements in script order.
+func scoreCase(c corpusCase, rs []Result) (matchedGot, got, matchedWant, want int) {
+	sqllineage := c.Semantics == "sqllineage" || c.Semantics == "collate-sqllineage"
 	var ours []edgeKey
-	for _, cl := range r.Columns {
-		if c.Semantics == "sqllineage" || c.Semantics == "collate-sqllineage" {
-			if cl.Target.IsZero() {
-				continue
+	if sqllineage {
+		ours = pathEnds(rs)
+	} else {
+		for _, r := range rs {
+			rename := map[string]string{}
+			if c.Semantics == "openlineage" && len(rs) == 1 {
+				rename = openlineageNames(c.SQL, r)
 			}
-		}
-		down := cl.Column
-		if n, ok := rename[down]; ok && cl.Target.IsZero() {
-			down = n
-		}
-		for _, s := range cl.Sources {
-			ours = append(ours, edgeKey{normName(down), normName(s.Table.String()), normName(s.Column)})
+			for _, cl := range r.Columns {
+				down := cl.Column
+				if n, ok := rename[down]; ok && cl.Target.IsZero() {
+					down = n
+				}
+				for _, s := range cl.Sources {
+					ours = append(ours, edgeKey{normName(down), normName(s.Table.String()), normName(s.Column)})
+				}
+			}
 		}
 	}
 	ours = uniqEdges(ours)
@@ -221,6 +224,61 @@ func openlineageNames(sql string, r Result) map[string]string {
 	return out
 }
 
+// pathEnds returns the column edges of a script the way sqllineage's
+// get_column_lineage reports them: it joins the statements' edges into one
+// graph of (table, column) nodes and reports paths from end to end. A
+// column that one statement writes and a later one reads is an
+// intermediate node: sqllineage reports lineage through it, not to it.
+// Within one statement a table may be read and written (INSERT INTO t
+// SELECT ... FROM t); the read is the table as it was, so that is an edge
+// like any other. Lineage into a statement's own output (a bare SELECT) is
+// not asserted.
+func pathEnds(rs []Result) []edgeKey {
+	type node struct{ table, col string }
+	ends := map[node][]node{} // written node → the path ends it comes from
+	var written []node
+	consumed := map[node]bool{}
+	for _, r := range rs {
+		defs := map[node][]node{}
+		var order []node
+		for _, cl := range r.Columns {
+			if cl.Target.IsZero() {
+				continue
+			}
+			to := node{normName(cl.Target.String()), normName(cl.Column)}
+			if _, ok := defs[to]; !ok {
+				order = append(order, to)
+				defs[to] = []node{}
+			}
+			for _, s := range cl.Sources {
+				from := node{normName(s.Table.String()), normName(s.Column)}
+				if prev, ok := ends[from]; ok {
+					consumed[from] = true
+					defs[to] = append(defs[to], prev...)
+					continue
+				}
+				defs[to] = append(defs[to], from)
+			}
+		}
+		for _, n := range order {
+			if _, ok := ends[n]; !ok {
+				written = append(written, n)
+			}
+			ends[n] = append(ends[n], defs[n]...)
+		}
+	}
+	var out []edgeKey
+	for _, n := range written {
+		if consumed[n] {
+			continue
+		}
+		for _, u := range ends[n] {
+			out = append(out, edgeKey{n.col, u.table, u.col})
+		}
+	}
+	return out
+}
+
 func uniqEdges(es []edgeKey) []edgeKey {
 	sort.Slice(es, func(i, j int) bool {
 		a, b := es[i], es[j]
@@ -239,6 +297,52 @@ func uniqEdges(es []edgeKey) []edgeKey {
 		}
 	}
 	return out
+}
+
+// analyzeCase analyses a case as weft's product does: `weft sql` splits
+// a script into statements, and weave teaches its schema catalog the
+// output columns of each table a statement writes (unless the catalog
+// already lists that table's columns) before it analyses the statements
+// that read it. So a view or table created earlier in the same script can
+// be expanded by * and resolves its columns.
+func analyzeCase(c corpusCase) ([]Result, string) {
+	in, schema, group := caseInput(c)
+	pieces := Split(in.SQL, in.Dialect)
+	if len(pieces) <= 1 {
+		return []Result{Analyze(in, schema)}, group
+	}
+	learned := &MapSchema{}
+	lookup := layeredSchema{schema, learned}
+	var rs []Result
+	for _, p := range pieces {
+		pin := in
+		pin.SQL = p.SQL
+		r := Analyze(pin, lookup)
+		if len(r.OutputColumns) > 0 {
+			for _, t := range r.Writes {
+				if _, ok := lookup.Columns(t); !ok {
+					learned.Add(t.String(), r.OutputColumns)
+				}
+			}
+		}
+		rs = append(rs, r)
+	}
+	return rs, group
+}
+
+// layeredSchema looks a table up in each Schema in turn.
+type layeredSchema []Schema
+
+func (l layeredSchema) Columns(t Table) ([]string, bool) {
+	for _, s := range l {
+		if s == nil {
+			continue
+		}
+		if cols, ok := s.Columns(t); ok {
+			return cols, true
+		}
+	}
+	return nil, false
 }
 
 func caseInput(c corpusCase) (Input, Schema, string) {
@@ -267,9 +371,27 @@ func caseInput(c corpusCase) (Input, Schema, string) {
 
 // corpusFloors are the figures make test asserts: the current ones,
 // raised as they improve, never lowered.
+//
+// Seven target-dialect cases cannot match from what the case file holds
+// (checked case by case against cases.jsonl):
+//   - #161, #162 (test_metadata_target_column[_cte]): INSERT INTO
+//     marts.dim_date without a column list maps by position, and the
+//     expected edges follow the real table order (date_key, date_day,
+//     prior_date_day, ...: position 1, hash(date_day) AS date_key, goes to
+//     date_key). The case schema lists marts.dim_date, like every table of
+//     sqllineage's conftest schema, alphabetically (date_day, date_key,
+//     day_of_month, ...), so a positional mapping pairs the wrong columns.
+//   - #170, #171, #172 (INSERT OVERWRITE ... PARTITION (dt=...), one per
+//     Spark dialect): the expected target columns creditcard_id and
+//     card_type are not the SELECT's names (creditcardid, cardtype), so
+//     they need the target's columns; neither temp.credit_card_daily nor
+//     temp.dim_credit_card is in the case schema (it has no temp.* table).
+//   - #183, #184 (SELECT * FROM temp.dim_credit_card1 UNION SELECT * FROM
+//     temp.dim_credit_card2): the expected edges expand both stars, and
+//     neither table is in the case schema.
 var corpusFloors = map[string]struct{ exact, precision, recall float64 }{
-	"target":                {0.909, 0.923, 0.907},
-	"ansi":                  {0.911, 0.915, 0.901},
+	"target":                {0.918, 0.934, 0.909},
+	"ansi":                  {0.923, 0.930, 0.903},
 	"snowflake":             {0.904, 0.983, 0.938},
 	"postgres":              {1.000, 1.000, 1.000},
 	"databricks-spark-hive": {0.571, 0.625, 0.625},
@@ -281,9 +403,8 @@ func TestCorpusLineage(t *testing.T) {
 	groups := map[string]*stats{}
 	verbose := os.Getenv("WEFT_CORPUS_VERBOSE") != ""
 	for _, c := range cases {
-		in, schema, group := caseInput(c)
-		r := Analyze(in, schema)
-		mg, g, mw, w := scoreCase(c, r)
+		rs, group := analyzeCase(c)
+		mg, g, mw, w := scoreCase(c, rs)
 		for _, key := range []string{group, map[bool]string{true: "target", false: "other-total"}[group != "other"]} {
 			st := groups[key]
 			if st == nil {
@@ -300,7 +421,11 @@ func TestCorpusLineage(t *testing.T) {
 			}
 		}
 		if verbose && (mg != g || mw != w) && group != "other" {
-			t.Logf("MISMATCH %s [%s] got %d/%d want %d/%d\n%s\n%s", c.ID, c.Dialect, mg, g, mw, w, c.SQL, formatResult(r))
+			var text []string
+			for _, r := range rs {
+				text = append(text, formatResult(r))
+			}
+			t.Logf("MISMATCH %s [%s] got %d/%d want %d/%d\n%s\n%s", c.ID, c.Dialect, mg, g, mw, w, c.SQL, strings.Join(text, "\n"))
 		}
 	}
 	var names []string
