@@ -45,6 +45,8 @@ type snapshotOptions struct {
 	workers       int
 	fromStore     string
 	asOf          string
+
+	links []linkRule // the config's links:, set by sources
 }
 
 func newSnapshotCmd(a *app, reg registry, runF func(context.Context, *snapshotOptions) error) *cobra.Command {
@@ -164,11 +166,12 @@ func (o *snapshotOptions) sources() ([]source, error) {
 		o.logger.Info("using config file", "path", path)
 	}
 	if path != "" {
-		srcs, err := o.loader.loadFile(path)
+		cfg, err := o.loader.loadConfigFile(path)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, srcs...)
+		out = append(out, cfg.Sources...)
+		o.links = cfg.Links
 	}
 	if o.dbtManifest != "" {
 		src, err := o.loader.fromFlags("dbt", [][2]string{
@@ -212,6 +215,12 @@ func runSnapshot(ctx context.Context, opts *snapshotOptions) error {
 	g, stats, err := w.Build(ctx)
 	if err != nil {
 		return fmt.Errorf("build graph: %w", err)
+	}
+	if len(opts.links) > 0 {
+		applyLinks(g, opts.links)
+		if g, err = unify(ctx, opts.logger, g); err != nil {
+			return err
+		}
 	}
 	if err := writeGraphFile(opts.output, opts.io.Out, g); err != nil {
 		return err
