@@ -159,11 +159,12 @@ type checker struct {
 	prByUID, baseByUID map[string]graph.DatasetID
 	// prNode maps a PR dataset to its dbt node.
 	prNode map[graph.DatasetID]*dbt.Node
-	// baseDown and prDown index column edges by upstream column.
+	// baseColDown indexes the base's column edges by upstream column
+	// (built on first use), baseDown its table edges; upCache holds
+	// upstreamOf's scans.
 	baseColDown map[graph.ColumnID][]*graph.ColumnEdge
-	baseColUp   map[graph.ColumnID][]*graph.ColumnEdge
 	baseDown    map[graph.DatasetID][]*graph.Edge
-	prColUp     map[graph.ColumnID][]*graph.ColumnEdge
+	upCache     map[upKey]map[string][]*graph.ColumnEdge
 	// baseFindings holds findingKey of the base's analysis findings.
 	baseFindings map[string]bool
 }
@@ -179,20 +180,50 @@ func (c *checker) index() {
 			}
 		}
 	}
-	c.baseColDown = map[graph.ColumnID][]*graph.ColumnEdge{}
-	c.baseColUp = map[graph.ColumnID][]*graph.ColumnEdge{}
-	for _, e := range c.base.ColumnEdges {
-		c.baseColDown[e.From] = append(c.baseColDown[e.From], e)
-		c.baseColUp[e.To] = append(c.baseColUp[e.To], e)
-	}
-	c.baseDown = map[graph.DatasetID][]*graph.Edge{}
+	c.baseDown = make(map[graph.DatasetID][]*graph.Edge, len(c.base.Edges))
 	for _, e := range c.base.Edges {
 		c.baseDown[e.From] = append(c.baseDown[e.From], e)
 	}
-	c.prColUp = map[graph.ColumnID][]*graph.ColumnEdge{}
-	for _, e := range c.pr.ColumnEdges {
-		c.prColUp[e.To] = append(c.prColUp[e.To], e)
+}
+
+// The column edge indexes are built on first use: a large graph has
+// hundreds of thousands of column edges, and a PR that removes or renames
+// no column needs none of them.
+
+func (c *checker) columnsDown() map[graph.ColumnID][]*graph.ColumnEdge {
+	if c.baseColDown == nil {
+		c.baseColDown = make(map[graph.ColumnID][]*graph.ColumnEdge, len(c.base.ColumnEdges)/2)
+		for _, e := range c.base.ColumnEdges {
+			c.baseColDown[e.From] = append(c.baseColDown[e.From], e)
+		}
 	}
+	return c.baseColDown
+}
+
+// upstreamOf returns the column edges of g into columns of dataset ds,
+// by column. It scans every column edge once per dataset and caches the
+// result: only datasets that lost a column need it, and they are few.
+func (c *checker) upstreamOf(g *graph.Graph, ds graph.DatasetID) map[string][]*graph.ColumnEdge {
+	key := upKey{g: g, ds: ds}
+	if m, ok := c.upCache[key]; ok {
+		return m
+	}
+	m := map[string][]*graph.ColumnEdge{}
+	for _, e := range g.ColumnEdges {
+		if e.To.Dataset == ds {
+			m[strings.ToUpper(e.To.Column)] = append(m[strings.ToUpper(e.To.Column)], e)
+		}
+	}
+	if c.upCache == nil {
+		c.upCache = map[upKey]map[string][]*graph.ColumnEdge{}
+	}
+	c.upCache[key] = m
+	return m
+}
+
+type upKey struct {
+	g  *graph.Graph
+	ds graph.DatasetID
 }
 
 func byUniqueID(g *graph.Graph) map[string]graph.DatasetID {
@@ -396,7 +427,7 @@ func (c *checker) renamedTo(removed graph.ColumnID, prID graph.DatasetID, added 
 		return "", false
 	}
 	for _, col := range added {
-		got := upstreamKey(c.prColUp[graph.ColumnID{Dataset: prID, Column: col.Name}])
+		got := upstreamKey(c.upstreamOf(c.pr, prID)[strings.ToUpper(col.Name)])
 		if got == want {
 			return col.Name, true
 		}
@@ -409,7 +440,7 @@ func (c *checker) renamedTo(removed graph.ColumnID, prID graph.DatasetID, added 
 // Snowflake ACCESS_HISTORY edge to the same column (straight to a base
 // table, say) would make a rename look like a new column.
 func (c *checker) baseUpstream(col graph.ColumnID) []*graph.ColumnEdge {
-	all := c.baseColUp[col]
+	all := c.upstreamOf(c.base, col.Dataset)[strings.ToUpper(col.Column)]
 	var fromDBT []*graph.ColumnEdge
 	for _, e := range all {
 		if slices.ContainsFunc(e.Evidence, func(ev graph.Evidence) bool { return ev.Extractor == "dbt" }) {

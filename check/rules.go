@@ -48,12 +48,6 @@ func (c *checker) unknownColumns() {
 		col    graph.ColumnID
 		reader graph.DatasetID
 	}
-	// Production already reading the column is no news: the PR did not
-	// cause it (a documented-only column that a view reads, say).
-	inBase := map[use]bool{}
-	for id := range c.base.ColumnEdges {
-		inBase[use{id.From, id.To.Dataset}] = true
-	}
 	uses := map[use]bool{}
 	for id := range c.pr.ColumnEdges {
 		if id.From.Column == "" {
@@ -66,8 +60,10 @@ func (c *checker) unknownColumns() {
 		if !ok || slices.ContainsFunc(known, func(k string) bool { return strings.EqualFold(k, id.From.Column) }) {
 			continue
 		}
-		if u := (use{id.From, id.To.Dataset}); !inBase[u] {
-			uses[u] = true
+		// Production already reading the column is no news: the PR did
+		// not cause it (a documented-only column that a view reads, say).
+		if _, inBase := c.base.ColumnEdges[id]; !inBase {
+			uses[use{id.From, id.To.Dataset}] = true
 		}
 	}
 	c.unresolvedColumns(reported)
