@@ -198,9 +198,6 @@ func (s *Store) commit(ctx context.Context, extractor string, g *graph.Graph, wa
 		if err := c.runs(ctx, g); err != nil {
 			return err
 		}
-		if err := c.resolve(ctx, g); err != nil {
-			return err
-		}
 		if err := c.edges(ctx, g, &st); err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -65,6 +66,13 @@ type edgeRow struct {
 	ev                           *graph.Evidence
 	evi                          int // index of ev in its edge's evidence
 	job                          int64
+	fromDS, toDS                 *graph.DatasetID // the names of from and to
+}
+
+// compareTableEdgeRow is compareEdgeRow for table edges, whose column
+// fields are empty.
+func compareTableEdgeRow(a, b edgeRow) int {
+	return cmp.Or(cmp.Compare(a.from, b.from), cmp.Compare(a.to, b.to), cmp.Compare(a.evi, b.evi))
 }
 
 func compareEdgeRow(a, b edgeRow) int {
@@ -73,39 +81,45 @@ func compareEdgeRow(a, b edgeRow) int {
 		cmp.Compare(a.evi, b.evi))
 }
 
-// resolve looks up (creating them if needed) the row ids of the datasets
-// and jobs the edges use, in a deterministic order, so that the same
-// commits always number rows the same way.
-func (c *committer) resolve(ctx context.Context, g *graph.Graph) error {
-	var missingDS []graph.DatasetID
-	var missingJobs []graph.JobID
-	seenDS := map[graph.DatasetID]bool{}
-	seenJobs := map[graph.JobID]bool{}
-	needDS := func(id graph.DatasetID) {
-		if _, ok := c.datasetID(id); !ok && !seenDS[id] {
-			seenDS[id] = true
-			missingDS = append(missingDS, id)
-		}
+// missing collects the datasets and jobs a batch's edges use that have no
+// known row id yet.
+type missing struct {
+	datasets map[graph.DatasetID]struct{}
+	jobs     map[graph.JobID]struct{}
+}
+
+func newMissing() *missing {
+	return &missing{datasets: map[graph.DatasetID]struct{}{}, jobs: map[graph.JobID]struct{}{}}
+}
+
+// dataset returns the row id of id, or 0 (no dataset has it) after noting
+// it in m.
+func (c *committer) dataset(id graph.DatasetID, m *missing) int64 {
+	if n, ok := c.datasetID(id); ok {
+		return n
 	}
-	needJobs := func(evs []graph.Evidence) {
-		for i := range evs {
-			id := evs[i].Job
-			if _, ok := c.jobID(id); !ok && !seenJobs[id] {
-				seenJobs[id] = true
-				missingJobs = append(missingJobs, id)
-			}
-		}
+	m.datasets[id] = struct{}{}
+	return 0
+}
+
+// job returns the row id of id, or -1 (0 is "no job") after noting it in m.
+func (c *committer) job(id graph.JobID, m *missing) int64 {
+	if n, ok := c.jobID(id); ok {
+		return n
 	}
-	for id, e := range g.Edges {
-		needDS(id.From)
-		needDS(id.To)
-		needJobs(e.Evidence)
+	m.jobs[id] = struct{}{}
+	return -1
+}
+
+// resolve creates the rows m lists that the store lacks, in sorted order
+// so that the same commits always number rows the same way, then fills in
+// the row ids rows lack.
+func (c *committer) resolve(ctx context.Context, m *missing, rows []edgeRow) error {
+	if len(m.datasets) == 0 && len(m.jobs) == 0 {
+		return nil
 	}
-	for id, e := range g.ColumnEdges {
-		needDS(id.From.Dataset)
-		needDS(id.To.Dataset)
-		needJobs(e.Evidence)
-	}
+	missingDS := slices.SortedFunc(maps.Keys(m.datasets), compareDatasetID)
+	missingJobs := slices.SortedFunc(maps.Keys(m.jobs), compareJobID)
 	if len(missingDS) > 0 {
 		slices.SortFunc(missingDS, compareDatasetID)
 		names := make([]string, 0, 2*len(missingDS))
@@ -132,6 +146,18 @@ func (c *committer) resolve(ctx context.Context, g *graph.Graph) error {
 		}
 		for i, id := range missingJobs {
 			c.newJobs[id] = ids[i]
+		}
+	}
+	for i := range rows {
+		r := &rows[i]
+		if r.from == 0 {
+			r.from = c.newDatasets[*r.fromDS]
+		}
+		if r.to == 0 {
+			r.to = c.newDatasets[*r.toDS]
+		}
+		if r.job == -1 {
+			r.job = c.newJobs[r.ev.Job]
 		}
 	}
 	return nil
@@ -192,18 +218,22 @@ func (c *committer) edges(ctx context.Context, g *graph.Graph, st *CommitStats) 
 		return nil
 	}
 	rows := make([]edgeRow, 0, len(g.Edges))
-	for id, e := range g.Edges {
-		from, _ := c.datasetID(id.From)
-		to, _ := c.datasetID(id.To)
+	m := newMissing()
+	for _, e := range g.Edges {
+		r := edgeRow{from: c.dataset(e.From, m), to: c.dataset(e.To, m), fromDS: &e.From, toDS: &e.To}
 		if len(e.Evidence) == 0 {
-			rows = append(rows, edgeRow{from: from, to: to})
+			rows = append(rows, r)
 		}
 		for i := range e.Evidence {
-			job, _ := c.jobID(e.Evidence[i].Job)
-			rows = append(rows, edgeRow{from: from, to: to, ev: &e.Evidence[i], evi: i, job: job})
+			r.ev, r.evi = &e.Evidence[i], i
+			r.job = c.job(r.ev.Job, m)
+			rows = append(rows, r)
 		}
 	}
-	slices.SortFunc(rows, compareEdgeRow)
+	if err := c.resolve(ctx, m, rows); err != nil {
+		return err
+	}
+	slices.SortFunc(rows, compareTableEdgeRow)
 	ins, err := c.newInserter(ctx, "in_edges", inEdgeCols+", "+inEvCols)
 	if err != nil {
 		return err
@@ -238,18 +268,22 @@ func (c *committer) columnEdges(ctx context.Context, g *graph.Graph, st *CommitS
 		return nil
 	}
 	rows := make([]edgeRow, 0, len(g.ColumnEdges))
-	for id, e := range g.ColumnEdges {
-		r := edgeRow{fromCol: id.From.Column, toCol: id.To.Column, typ: id.Type, subtype: id.Subtype}
-		r.from, _ = c.datasetID(id.From.Dataset)
-		r.to, _ = c.datasetID(id.To.Dataset)
+	m := newMissing()
+	for _, e := range g.ColumnEdges {
+		r := edgeRow{fromCol: e.From.Column, toCol: e.To.Column, typ: e.Type, subtype: e.Subtype,
+			from: c.dataset(e.From.Dataset, m), to: c.dataset(e.To.Dataset, m),
+			fromDS: &e.From.Dataset, toDS: &e.To.Dataset}
 		if len(e.Evidence) == 0 {
 			rows = append(rows, r)
 		}
 		for i := range e.Evidence {
 			r.ev, r.evi = &e.Evidence[i], i
-			r.job, _ = c.jobID(r.ev.Job)
+			r.job = c.job(r.ev.Job, m)
 			rows = append(rows, r)
 		}
+	}
+	if err := c.resolve(ctx, m, rows); err != nil {
+		return err
 	}
 	slices.SortFunc(rows, compareEdgeRow)
 	ins, err := c.newInserter(ctx, "in_column_edges", inColumnCols+", "+inEvCols)

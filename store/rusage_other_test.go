@@ -1,0 +1,11 @@
+//go:build !unix
+
+package store
+
+import "time"
+
+func cpuTime() time.Duration { return 0 }
+
+func resetPeakRSS() {}
+
+func peakRSS() int64 { return 0 }
