@@ -111,4 +111,3 @@ func benchmarkCommit(b *testing.B, columns bool) {
 		b.ReportMetric(float64(peak)/(1<<20), "peak-RSS-MiB")
 	}
 }
-
