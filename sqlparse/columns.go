@@ -2,6 +2,7 @@ package sqlparse
 
 import (
 	"errors"
+	"fmt"
 	"sort"
 	"strings"
 
@@ -102,6 +103,9 @@ func (a *analyzer) emit(res *Result, target Table, names []string, q *queryOut) 
 		if i < len(names) && !c.star {
 			name = names[i]
 		}
+		if !c.star && i >= len(names) && a.bindAlias(name) {
+			continue
+		}
 		if !c.star {
 			res.OutputColumns = append(res.OutputColumns, name)
 			// A name the output already has (SELECT * over a join of
@@ -115,6 +119,22 @@ func (a *analyzer) emit(res *Result, target Table, names []string, q *queryOut) 
 		res.Columns = append(res.Columns, ColumnLineage{Target: target, Column: name, Sources: append([]Source{}, c.deps...)})
 	}
 	res.Indirect = append(res.Indirect, q.indirect...)
+}
+
+// bindAlias reports whether an output column is named by a bind variable
+// (AS :name): its real name is only known at run time, so the column is
+// left out, with a warning, rather than recorded under a made-up name.
+func (a *analyzer) bindAlias(name string) bool {
+	for _, n := range a.rw.notes {
+		if n.kind == noteBindAlias && n.detail[0] == name {
+			line, col := lineCol(a.in.SQL, n.pos)
+			a.diags = append(a.diags, Diagnostic{Line: line, Col: col, Severity: SeverityWarning,
+				Message: fmt.Sprintf("output column named by bind variable %s: its name is only known at run time", name)})
+			a.partial = true
+			return true
+		}
+	}
+	return false
 }
 
 func (a *analyzer) statement(n *pg.Node, res *Result) {

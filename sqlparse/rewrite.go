@@ -35,6 +35,7 @@ const (
 	noteSemiJoin     = "semi_join"        // span of the right-hand table of a SEMI/ANTI join
 	noteClone        = "clone"
 	noteUnsupported  = "unsupported" // detail[0]: construct name
+	noteBindAlias    = "bind_alias"  // AS :name: detail[0] is the alias, quoted in the rewrite
 )
 
 // rewritten is a statement after the dialect rewrite.
@@ -238,7 +239,11 @@ func (w *rewriter) run() {
 		case tOp:
 			switch {
 			case txt == ":" && (w.d == Snowflake || w.d == Databricks || w.d == BigQuery):
-				i = w.variantPath(i)
+				if j := w.variantPath(i); j != i {
+					i = j
+				} else {
+					i = w.bindVariable(i)
+				}
 			case txt == "==":
 				w.replaceTok(i, "=")
 			case txt == "<=>":
@@ -622,6 +627,40 @@ done:
 	}
 	w.add(t.toks[i].start, end, repl)
 	return j - 1
+}
+
+// bindVariable rewrites a named or numbered bind variable (Snowflake
+// ":name" and ":1", Databricks ":param" parameter markers) that stands
+// where a value may: it becomes NULL, as "?" does, since a value carries no
+// column lineage. After AS it names an output column, which only the run
+// knows: it becomes a quoted name and a note, and the lineage layer leaves
+// that column out. i is the ':' token; it returns the last token consumed.
+func (w *rewriter) bindVariable(i int) int {
+	t := w.t
+	if i+1 >= len(t.toks) || t.toks[i+1].start != t.toks[i].end {
+		return i
+	}
+	if k := t.toks[i+1].kind; k != tIdent && k != tNumber {
+		return i
+	}
+	if i > 0 {
+		prev := t.toks[i-1]
+		switch {
+		case prev.kind == tOp, t.punct(i-1, '('), t.punct(i-1, ','):
+		case prev.kind == tIdent && keywordsBeforeColon[strings.ToLower(t.text(i-1))]:
+		default:
+			return i
+		}
+	}
+	start, end := t.toks[i].start, t.toks[i+1].end
+	if t.is(i-1, "as") {
+		name := t.src[start:end]
+		w.add(start, end, `"`+name+`"`)
+		w.notes = append(w.notes, note{kind: noteBindAlias, pos: start, end: end, detail: []string{name}, item: -1})
+		return i + 1
+	}
+	w.add(start, end, " NULL ")
+	return i + 1
 }
 
 // rewriteInner copies tokens open..close verbatim (a subscript).
