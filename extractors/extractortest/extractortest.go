@@ -22,6 +22,10 @@
 //   - Deterministic: two runs of one extractor and one run of a fresh one
 //     give the same batches: the same count, watermarks, graphs (compared
 //     as graph.Encode output) and statements (compared field by field).
+//   - NotRetained: changing a batch once emit has returned (its
+//     statements, the datasets, jobs, runs, evidence and findings of its
+//     graph) changes neither a later batch nor the next run: batches share
+//     nothing with each other or with the extractor.
 //   - Statements: every Statement has an Origin with an Extractor and a
 //     location (File, NodeID, QueryID or RunID), a Dialect that sqlparse
 //     understands (one of the extractors.Dialect* constants), a Namespace
@@ -90,6 +94,7 @@ var checks = []check{
 	{"Cancelled", checker.cancelled},
 	{"CancelledMidRun", checker.cancelledMidRun},
 	{"Deterministic", checker.deterministic},
+	{"NotRetained", checker.notRetained},
 	{"Statements", checker.statements},
 	{"Evidence", checker.evidence},
 	{"Watermarks", checker.watermarks},
@@ -217,7 +222,7 @@ func (c checker) cancelledMidRun(t reporter, newExtractor func() extractors.Extr
 func (c checker) deterministic(t reporter, newExtractor func() extractors.Extractor) {
 	t.Helper()
 	e := newExtractor()
-	first := extractSome(t, e)
+	first := snapshots(t, e, false)
 	for _, run := range []struct {
 		name string
 		e    extractors.Extractor
@@ -225,52 +230,143 @@ func (c checker) deterministic(t reporter, newExtractor func() extractors.Extrac
 		{"a second run of the same extractor", e},
 		{"a run of a fresh extractor", newExtractor()},
 	} {
-		got := extract(t, run.e)
-		if diff := diffBatches(t, first, got); diff != "" {
+		if diff := diffSnapshots(first, snapshots(t, run.e, false)); diff != "" {
 			t.Errorf("%s differs from the first run: %s", run.name, diff)
 		}
 	}
 }
 
-// diffBatches describes the first difference between two runs' batches,
-// or returns "".
-func diffBatches(t reporter, a, b []extractors.Batch) string {
+func (c checker) notRetained(t reporter, newExtractor func() extractors.Extractor) {
 	t.Helper()
+	e := newExtractor()
+	clean := snapshots(t, e, false)
+	shared := diffSnapshots(clean, snapshots(t, e, true))
+	retained := diffSnapshots(clean, snapshots(t, e, false))
+	if shared == "" && retained == "" {
+		return
+	}
+	// Two untouched runs of a fresh extractor tell retention from
+	// nondeterminism.
+	f := newExtractor()
+	if diffSnapshots(snapshots(t, f, false), snapshots(t, f, false)) != "" {
+		t.Logf("runs differ even untouched (see Deterministic): cannot tell whether batches are retained")
+		return
+	}
+	if shared != "" {
+		t.Errorf("batches share data: changing a batch after emit returned changed a later batch of the same run: %s", shared)
+	}
+	if retained != "" {
+		t.Errorf("Extract retains batches: changing a run's batches after emit returned changed the next run's: %s", retained)
+	}
+}
+
+// snapshot is a batch as it was when emit received it.
+type snapshot struct {
+	watermark  time.Time
+	graph      string // graph.Encode output
+	statements []extractors.Statement
+}
+
+// snapshots runs e to the end and records each batch as emit receives it.
+// With scribble, it then overwrites the batch, as a caller may once emit
+// has returned.
+func snapshots(t reporter, e extractors.Extractor, scribble bool) []snapshot {
+	t.Helper()
+	var ss []snapshot
+	var encErr error
+	err := e.Extract(t.Context(), func(b extractors.Batch) error {
+		s := snapshot{watermark: b.Watermark, graph: "<nil>", statements: slices.Clone(b.Statements)}
+		if b.Graph != nil {
+			var buf bytes.Buffer
+			if err := graph.Encode(&buf, b.Graph); err != nil && encErr == nil {
+				encErr = err
+			}
+			s.graph = buf.String()
+		}
+		ss = append(ss, s)
+		if scribble {
+			scribbleOver(b)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Extract: %v", err)
+	}
+	if encErr != nil {
+		t.Fatalf("encode a batch graph: %v", encErr)
+	}
+	if len(ss) == 0 {
+		t.Fatalf("Extract emitted no batch: give extractortest.Run a fixture with some output")
+	}
+	return ss
+}
+
+// scribbled marks what scribbleOver wrote.
+const scribbled = "scribbled over by extractortest"
+
+// scribbleOver changes everything a caller could change in b: its
+// statements, the objects its graph points to, and the graph's maps.
+func scribbleOver(b extractors.Batch) {
+	for i := range b.Statements {
+		b.Statements[i].SQL = scribbled
+	}
+	g := b.Graph
+	if g == nil {
+		return
+	}
+	for _, d := range g.Datasets {
+		d.Description = scribbled
+		for i := range d.Columns {
+			d.Columns[i].Description = scribbled
+		}
+	}
+	for _, j := range g.Jobs {
+		j.SQL = scribbled
+	}
+	for _, r := range g.Runs {
+		r.State = scribbled
+	}
+	for _, e := range g.Edges {
+		for i := range e.Evidence {
+			e.Evidence[i].Method = scribbled
+		}
+	}
+	for _, e := range g.ColumnEdges {
+		for i := range e.Evidence {
+			e.Evidence[i].Method = scribbled
+		}
+	}
+	for i := range g.Findings {
+		g.Findings[i].Message = scribbled
+	}
+	id := graph.DatasetID{Namespace: "extractortest://", Name: scribbled}
+	g.Datasets[id] = &graph.Dataset{ID: id, Kind: graph.KindTable}
+}
+
+// diffSnapshots describes the first difference between two runs, or
+// returns "".
+func diffSnapshots(a, b []snapshot) string {
 	if len(a) != len(b) {
 		return fmt.Sprintf("%d batches, then %d", len(a), len(b))
 	}
 	for i := range a {
-		if !a[i].Watermark.Equal(b[i].Watermark) {
-			return fmt.Sprintf("batch %d: watermark %v, then %v", i, a[i].Watermark, b[i].Watermark)
+		if !a[i].watermark.Equal(b[i].watermark) {
+			return fmt.Sprintf("batch %d: watermark %v, then %v", i, a[i].watermark, b[i].watermark)
 		}
-		ga, gb := encode(t, a[i].Graph), encode(t, b[i].Graph)
-		if ga != gb {
-			return fmt.Sprintf("batch %d: graph (-first +then):\n%s", i, cmp.Diff(ga, gb))
+		if a[i].graph != b[i].graph {
+			return fmt.Sprintf("batch %d: graph (-first +then):\n%s", i, cmp.Diff(a[i].graph, b[i].graph))
 		}
-		if len(a[i].Statements) != len(b[i].Statements) {
-			return fmt.Sprintf("batch %d: %d statements, then %d", i, len(a[i].Statements), len(b[i].Statements))
+		sa, sb := a[i].statements, b[i].statements
+		if len(sa) != len(sb) {
+			return fmt.Sprintf("batch %d: %d statements, then %d", i, len(sa), len(sb))
 		}
-		for j := range a[i].Statements {
-			sa, sb := a[i].Statements[j], b[i].Statements[j]
-			if diff := cmp.Diff(sa, sb); diff != "" {
-				return fmt.Sprintf("batch %d: statement %d (%s) (-first +then):\n%s", i, j, sa.Origin, diff)
+		for j := range sa {
+			if diff := cmp.Diff(sa[j], sb[j]); diff != "" {
+				return fmt.Sprintf("batch %d: statement %d (%s) (-first +then):\n%s", i, j, sa[j].Origin, diff)
 			}
 		}
 	}
 	return ""
-}
-
-// encode renders g with graph.Encode; a nil graph is "<nil>".
-func encode(t reporter, g *graph.Graph) string {
-	t.Helper()
-	if g == nil {
-		return "<nil>"
-	}
-	var b bytes.Buffer
-	if err := graph.Encode(&b, g); err != nil {
-		t.Fatalf("encode batch graph: %v", err)
-	}
-	return b.String()
 }
 
 // dialects are the dialect names sqlparse understands, as extractors spell

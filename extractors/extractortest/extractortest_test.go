@@ -16,7 +16,10 @@ import (
 // fake is an extractor over fixed batches that breaks the contract in the
 // ways its fields say.
 type fake struct {
-	batches []extractors.Batch
+	batches func() []extractors.Batch // a fresh set per run
+
+	retain       bool          // make the batches once and emit them in every run
+	retained     []extractors.Batch
 
 	ignoreCtx    bool          // never look at ctx
 	slowOnCancel time.Duration // sleep this long before returning ctx.Err()
@@ -44,7 +47,14 @@ func (f *fake) Extract(ctx context.Context, emit func(extractors.Batch) error) e
 		*f.varying++
 		run = *f.varying
 	}
-	for i, b := range f.batches {
+	batches := f.retained
+	if batches == nil && f.batches != nil {
+		batches = f.batches()
+	}
+	if f.retain {
+		f.retained = batches
+	}
+	for i, b := range batches {
 		if i > 0 && !f.emitAfter {
 			if err := checkCtx(); err != nil {
 				return err
@@ -176,10 +186,10 @@ func TestGoodExtractorPasses(t *testing.T) {
 		name string
 		new  func() extractors.Extractor
 	}{
-		{"three batches", func() extractors.Extractor { return &fake{batches: goodBatches()} }},
-		{"one batch", func() extractors.Extractor { return &fake{batches: goodBatches()[1:2]} }},
+		{"three batches", func() extractors.Extractor { return &fake{batches: goodBatches} }},
+		{"one batch", func() extractors.Extractor { return &fake{batches: func() []extractors.Batch { return goodBatches()[1:2] }} }},
 		{"closer", func() extractors.Extractor {
-			return fakeCloser{&fake{batches: goodBatches(), closer: &closer{}}}
+			return fakeCloser{&fake{batches: goodBatches, closer: &closer{}}}
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -192,18 +202,22 @@ func TestGoodExtractorPasses(t *testing.T) {
 
 // TestRunGood runs the exported entry point on a good extractor.
 func TestRunGood(t *testing.T) {
-	Run(t, func(*testing.T) extractors.Extractor { return &fake{batches: goodBatches()} })
+	Run(t, func(*testing.T) extractors.Extractor { return &fake{batches: goodBatches} })
 }
 
 func TestViolationsReported(t *testing.T) {
-	bad := func(edit func(bs []extractors.Batch)) []extractors.Batch {
-		bs := goodBatches()
-		edit(bs)
-		return bs
+	bad := func(edit func(bs []extractors.Batch)) func() []extractors.Batch {
+		return func() []extractors.Batch {
+			bs := goodBatches()
+			edit(bs)
+			return bs
+		}
 	}
-	noEvidence := graph.New()
-	noEvidence.Edges[graph.EdgeID{From: graph.DatasetID{Name: "x"}, To: graph.DatasetID{Name: "y"}}] = &graph.Edge{
-		EdgeID: graph.EdgeID{From: graph.DatasetID{Name: "x"}, To: graph.DatasetID{Name: "y"}},
+	noEvidence := func() *graph.Graph {
+		g := graph.New()
+		id := graph.EdgeID{From: graph.DatasetID{Name: "x"}, To: graph.DatasetID{Name: "y"}}
+		g.Edges[id] = &graph.Edge{EdgeID: id}
+		return g
 	}
 	for _, tc := range []struct {
 		name string
@@ -214,7 +228,7 @@ func TestViolationsReported(t *testing.T) {
 	}{
 		{
 			name: "ignores ctx",
-			new:  func() extractors.Extractor { return &fake{batches: goodBatches(), ignoreCtx: true} },
+			new:  func() extractors.Extractor { return &fake{batches: goodBatches, ignoreCtx: true} },
 			want: map[string]string{
 				"Cancelled":       "on a cancelled ctx emitted 3 batches",
 				"CancelledMidRun": "emitted 2 more batches after ctx was cancelled",
@@ -223,7 +237,7 @@ func TestViolationsReported(t *testing.T) {
 		{
 			name: "slow to notice cancellation",
 			new: func() extractors.Extractor {
-				return &fake{batches: goodBatches(), slowOnCancel: 300 * time.Millisecond}
+				return &fake{batches: goodBatches, slowOnCancel: 300 * time.Millisecond}
 			},
 			want: map[string]string{
 				"Cancelled":       "did not return within",
@@ -232,17 +246,17 @@ func TestViolationsReported(t *testing.T) {
 		},
 		{
 			name: "emits after cancel",
-			new:  func() extractors.Extractor { return &fake{batches: goodBatches(), emitAfter: true} },
+			new:  func() extractors.Extractor { return &fake{batches: goodBatches, emitAfter: true} },
 			want: map[string]string{"CancelledMidRun": "emitted 2 more batches"},
 		},
 		{
 			name: "nondeterministic",
-			new:  func() extractors.Extractor { return &fake{batches: goodBatches(), varying: new(int)} },
+			new:  func() extractors.Extractor { return &fake{batches: goodBatches, varying: new(int)} },
 			want: map[string]string{"Deterministic": "a second run of the same extractor differs from the first run: batch 1: statement 0 (fake query q1)"},
 		},
 		{
 			name: "nondeterministic graph",
-			new:  func() extractors.Extractor { return &fake{batches: goodBatches(), varying: new(int), varyGraph: true} },
+			new:  func() extractors.Extractor { return &fake{batches: goodBatches, varying: new(int), varyGraph: true} },
 			want: map[string]string{"Deterministic": `batch 0: graph (-first +then):`},
 		},
 		{
@@ -251,10 +265,29 @@ func TestViolationsReported(t *testing.T) {
 				n := 0
 				return &extractFunc{func(ctx context.Context, emit func(extractors.Batch) error) error {
 					n++
-					return (&fake{batches: goodBatches()[:min(n, 3)]}).Extract(ctx, emit)
+					return (&fake{batches: func() []extractors.Batch { return goodBatches()[:min(n, 3)] }}).Extract(ctx, emit)
 				}}
 			},
 			want: map[string]string{"Deterministic": "1 batches, then 2"},
+		},
+		{
+			name: "retains its batches",
+			new:  func() extractors.Extractor { return &fake{batches: goodBatches, retain: true} },
+			want: map[string]string{"NotRetained": "Extract retains batches: changing a run's batches after emit returned changed the next run's: batch 0: graph"},
+		},
+		{
+			name: "batches share a graph",
+			new: func() extractors.Extractor {
+				return &fake{batches: bad(func(bs []extractors.Batch) { bs[2].Graph = bs[1].Graph })}
+			},
+			want: map[string]string{"NotRetained": "batches share data: changing a batch after emit returned changed a later batch of the same run: batch 2: graph"},
+		},
+		{
+			name: "batches share statements",
+			new: func() extractors.Extractor {
+				return &fake{batches: bad(func(bs []extractors.Batch) { bs[2].Statements = bs[1].Statements[1:] })}
+			},
+			want: map[string]string{"NotRetained": "batch 2: statement 0 (fake query q2)"},
 		},
 		{
 			name: "statement without origin extractor",
@@ -339,7 +372,7 @@ func TestViolationsReported(t *testing.T) {
 		{
 			name: "edge without evidence",
 			new: func() extractors.Extractor {
-				return &fake{batches: bad(func(bs []extractors.Batch) { bs[2].Graph = noEvidence })}
+				return &fake{batches: bad(func(bs []extractors.Batch) { bs[2].Graph = noEvidence() })}
 			},
 			want: map[string]string{"Evidence": "1 edges with no Evidence:\n\tbatch 2 edge /x -> /y"},
 		},
@@ -352,18 +385,18 @@ func TestViolationsReported(t *testing.T) {
 		},
 		{
 			name: "wraps emit's error without %w",
-			new:  func() extractors.Extractor { return &fake{batches: goodBatches(), wrapEmitErr: true} },
+			new:  func() extractors.Extractor { return &fake{batches: goodBatches, wrapEmitErr: true} },
 			want: map[string]string{"EmitError": `Extract returned fake: extractortest: emit failed, want emit's error`},
 		},
 		{
 			name: "goes on after emit's error",
-			new:  func() extractors.Extractor { return &fake{batches: goodBatches(), keepGoing: true} },
+			new:  func() extractors.Extractor { return &fake{batches: goodBatches, keepGoing: true} },
 			want: map[string]string{"EmitError": "called emit 2 times after emit returned an error"},
 		},
 		{
 			name: "close panics the second time",
 			new: func() extractors.Extractor {
-				return fakeCloser{&fake{batches: goodBatches(), closer: &closer{panics: true}}}
+				return fakeCloser{&fake{batches: goodBatches, closer: &closer{panics: true}}}
 			},
 			want: map[string]string{"Close": "unused: second Close: panic: close of closed channel"},
 		},
@@ -373,6 +406,7 @@ func TestViolationsReported(t *testing.T) {
 			want: map[string]string{
 				"CancelledMidRun": "emitted no batch",
 				"Deterministic":   "emitted no batch",
+				"NotRetained":     "emitted no batch",
 				"Statements":      "emitted no batch",
 				"Evidence":        "emitted no batch",
 				"Watermarks":      "emitted no batch",
@@ -400,7 +434,7 @@ func TestViolationsReported(t *testing.T) {
 // TestEmitErrorWrapped: wrapping emit's error with %w is allowed.
 func TestEmitErrorWrapped(t *testing.T) {
 	newE := func() extractors.Extractor {
-		f := &fake{batches: goodBatches()}
+		f := &fake{batches: goodBatches}
 		return &extractFunc{func(ctx context.Context, emit func(extractors.Batch) error) error {
 			if err := f.Extract(ctx, emit); err != nil {
 				return fmt.Errorf("wrapper: %w", err)
