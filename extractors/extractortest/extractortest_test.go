@@ -18,8 +18,8 @@ import (
 type fake struct {
 	batches func() []extractors.Batch // a fresh set per run
 
-	retain       bool          // make the batches once and emit them in every run
-	retained     []extractors.Batch
+	retain   bool // make the batches once and emit them in every run
+	retained []extractors.Batch
 
 	ignoreCtx    bool          // never look at ctx
 	slowOnCancel time.Duration // sleep this long before returning ctx.Err()
@@ -187,7 +187,9 @@ func TestGoodExtractorPasses(t *testing.T) {
 		new  func() extractors.Extractor
 	}{
 		{"three batches", func() extractors.Extractor { return &fake{batches: goodBatches} }},
-		{"one batch", func() extractors.Extractor { return &fake{batches: func() []extractors.Batch { return goodBatches()[1:2] }} }},
+		{"one batch", func() extractors.Extractor {
+			return &fake{batches: func() []extractors.Batch { return goodBatches()[1:2] }}
+		}},
 		{"closer", func() extractors.Extractor {
 			return fakeCloser{&fake{batches: goodBatches, closer: &closer{}}}
 		}},
