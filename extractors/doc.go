@@ -12,7 +12,13 @@
 //  3. Give every Statement an Origin and a Dialect, and every Edge Evidence.
 //  4. Split fetch (thin HTTP/SQL) from decode (bytes → Batch) and test decode
 //     with fixtures and goldens.
-//  5. Run extractortest.Run(t, e) in the package's tests.
+//  5. Call extractortest.Run(t, newExtractor) in the package's tests, with a
+//     constructor over each fixture (and over the fetch fake, for a
+//     networked source). It checks the contract above in subtests: prompt
+//     return on a cancelled ctx, stable order, batches not retained,
+//     Statements with an Origin, a known Dialect, a Namespace and SQL,
+//     Evidence with an Extractor and an Origin, watermarks that never go
+//     back, emit's error returned unchanged, and a repeatable Close.
 //  6. Add the source to the registry in cmd/weft and document its config in
 //     the README.
 package extractors
