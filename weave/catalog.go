@@ -42,6 +42,20 @@ func newCatalog(g *graph.Graph) *catalog {
 	return c
 }
 
+// addSchema adds the datasets of g that the catalog does not know, for
+// lookup only.
+func (c *catalog) addSchema(g *graph.Graph) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for id, d := range g.Datasets {
+		cols := make([]string, 0, len(d.Columns))
+		for _, col := range d.Columns {
+			cols = append(cols, col.Name)
+		}
+		c.addLocked(id, cols)
+	}
+}
+
 func (c *catalog) ns(name string) *nsCatalog {
 	n, ok := c.byNS[name]
 	if !ok {

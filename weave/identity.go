@@ -36,9 +36,10 @@ type Link struct {
 	Reason   string
 }
 
-// unifyIdentities merges datasets that are one physical table, following
-// the rules above, plus extra links.
-func unifyIdentities(g *graph.Graph, extra ...Link) {
+// Unify merges the datasets of g that are one physical table, following
+// the rules above, plus extra links. Build calls it; a reader of graphs
+// woven separately (the store's batches) calls it on their union.
+func Unify(g *graph.Graph, extra ...Link) {
 	links := collectLinks(g, extra)
 	if len(links) == 0 {
 		return

@@ -41,6 +41,10 @@ type Options struct {
 	Progress func(done, total int)
 	// Links are user-declared identity links (weft.yaml `links:`).
 	Links []Link
+	// Schema holds datasets whose columns statements may read (for star
+	// expansion and column resolution) without being part of the result:
+	// the graph already stored when a scheduled job weaves one batch.
+	Schema *graph.Graph
 }
 
 // Stats counts what Build did.
@@ -105,6 +109,9 @@ func (w *Weaver) Add(b extractors.Batch) {
 func (w *Weaver) Build(ctx context.Context) (*graph.Graph, Stats, error) {
 	st := Stats{Statements: len(w.stmts)}
 	cat := newCatalog(w.g)
+	if w.opts.Schema != nil {
+		cat.addSchema(w.opts.Schema)
+	}
 	groups := groupStatements(w.stmts)
 	st.Distinct = len(groups)
 	levels := levelize(groups, cat, w.g)
@@ -167,7 +174,7 @@ func (w *Weaver) Build(ctx context.Context) (*graph.Graph, Stats, error) {
 	}
 
 	w.g.CollapseTemp()
-	unifyIdentities(w.g, w.opts.Links...)
+	Unify(w.g, w.opts.Links...)
 	completeSnapshotColumns(w.g)
 	if !w.opts.Columns {
 		// A table-level graph: drop the column edges extractors knew too
@@ -414,6 +421,10 @@ func (w *Weaver) applyOne(cat *catalog, grp *group, s extractors.Statement, res 
 	resolve := func(t sqlparse.Table) graph.DatasetID {
 		id, ok := cat.resolve(grp.ns, grp.in, t)
 		if ok {
+			if _, in := w.g.Datasets[id]; !in {
+				// Known from Options.Schema only: the result names it.
+				w.g.AddDataset(graph.Dataset{ID: id, Platform: platform})
+			}
 			return id
 		}
 		// A table weft has not seen: add it, so its lineage is kept, and

@@ -227,3 +227,35 @@ func TestNoColumnsDropsEveryColumnEdge(t *testing.T) {
 		t.Error("no table edges")
 	}
 }
+
+// A query-log batch woven on its own still expands `select *` from a dbt
+// model known only from the store (Options.Schema), and the result names
+// the model without copying its metadata.
+func TestSchemaOnlyDatasetsResolveButStayOut(t *testing.T) {
+	schema := graph.New()
+	schema.AddDataset(graph.Dataset{ID: ds("ANALYTICS.MARTS.FCT_LOANS"), Platform: graph.Snowflake, Kind: graph.KindModel,
+		Description: "loans mart", Columns: cols("LOAN_ID", "INTEREST_RATE")})
+	w := New(Options{Columns: true, Schema: schema})
+	w.Add(extractors.Batch{Statements: []extractors.Statement{{
+		SQL: "create view analytics.reporting.v_rates as select * from analytics.marts.fct_loans", Dialect: "snowflake",
+		Namespace: sf, Origin: extractors.Origin{Extractor: "snowflake", QueryID: "q1"},
+	}}})
+	g, st, err := w.Build(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Full != 1 {
+		t.Errorf("stats %+v, want the statement fully analysed", st)
+	}
+	want := graph.ColumnEdgeID{
+		From: graph.ColumnID{Dataset: ds("ANALYTICS.MARTS.FCT_LOANS"), Column: "INTEREST_RATE"},
+		To:   graph.ColumnID{Dataset: ds("ANALYTICS.REPORTING.V_RATES"), Column: "INTEREST_RATE"},
+		Type: graph.Direct, Subtype: graph.SubtypeIdentity,
+	}
+	if _, ok := g.ColumnEdges[want]; !ok {
+		t.Errorf("missing %v; have %v", want, keys(g.ColumnEdges))
+	}
+	if d := g.Datasets[ds("ANALYTICS.MARTS.FCT_LOANS")]; d == nil || d.Description != "" || len(d.Columns) != 0 {
+		t.Errorf("the schema-only dataset was copied into the result: %+v", d)
+	}
+}

@@ -194,14 +194,29 @@ func runExtract(ctx context.Context, opts *extractOptions) error {
 	prog := newProgress(opts.io.Err, cfg.Sources, opts.progressMode(), opts.interval)
 	prog.start()
 	results := make([]sourceResult, len(cfg.Sources))
-	var wg sync.WaitGroup
-	for i, src := range cfg.Sources {
-		wg.Go(func() {
-			results[i] = extractSource(ctx, opts, st, runID, clock, cfg.Links, src, prog)
-			prog.done(i, results[i].err)
-		})
+	runPhase := func(replace bool, schema *graph.Graph) {
+		var wg sync.WaitGroup
+		for i, src := range cfg.Sources {
+			if src.Replace != replace {
+				continue
+			}
+			wg.Go(func() {
+				results[i] = extractSource(ctx, opts, st, runID, clock, cfg.Links, src, prog, schema)
+				prog.done(i, results[i].err)
+			})
+		}
+		wg.Wait()
 	}
-	wg.Wait()
+	// Whole-truth sources (dbt manifests) go first: they are quick, and the
+	// query logs' SQL then resolves against every column the store knows
+	// (select * from a dbt model expands), without copying it per batch.
+	runPhase(true, nil)
+	schema, serr := st.Graph(ctx, time.Time{})
+	if serr != nil {
+		opts.logger.Warn("reading the stored graph for column resolution", "error", serr)
+		schema = nil
+	}
+	runPhase(false, schema)
 	prog.stop()
 
 	// Expire query-log edges not seen within the retention, unless the run
@@ -258,7 +273,7 @@ func (o *extractOptions) progressMode() string {
 // A whole-truth source (dbt) is woven and committed once, with
 // ReplaceSource.
 func extractSource(ctx context.Context, opts *extractOptions, st *store.Store, runID int64, clock func() time.Time,
-	links []linkRule, src source, prog *progress) (res sourceResult) {
+	links []linkRule, src source, prog *progress, schema *graph.Graph) (res sourceResult) {
 	res.src = src
 	began := time.Now()
 	defer func() { res.elapsed = time.Since(began) }()
@@ -289,7 +304,7 @@ func extractSource(ctx context.Context, opts *extractOptions, st *store.Store, r
 	logger.Info("extracting", "from", res.from)
 
 	newWeaver := func() *weave.Weaver {
-		return weave.New(weave.Options{Columns: true, Workers: opts.workers, Logger: logger})
+		return weave.New(weave.Options{Columns: true, Workers: opts.workers, Logger: logger, Schema: schema})
 	}
 	build := func(w *weave.Weaver) (*graph.Graph, error) {
 		g, ps, err := w.Build(ctx)

@@ -11,7 +11,6 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/weftdata/weft/extractors"
 	"github.com/weftdata/weft/graph"
 	"github.com/weftdata/weft/weave"
 )
@@ -215,18 +214,18 @@ func applyLinks(g *graph.Graph, rules []linkRule) {
 
 // unify merges the datasets of g that are one physical table, with
 // weave's identity rules (identities naming another dataset of the graph,
-// equal storage locations), and returns the result. A graph read from the
-// store needs it: each extractor's batches are woven on their own, so a
-// Databricks mirror and the Snowflake table it names meet only there.
-//
-// It runs weave's Build on a graph without statements, which only collapses
-// temporary tables and unifies identities; Columns keeps the column edges.
+// equal storage locations, foreign-catalog rules), after resolving session
+// temp tables through. A graph read from the store needs it: each
+// extractor's batches are woven on their own, so a Databricks mirror and
+// the Snowflake table it names meet only there.
 func unify(ctx context.Context, logger *slog.Logger, g *graph.Graph) (*graph.Graph, error) {
-	w := weave.New(weave.Options{Columns: true, Logger: logger})
-	w.Add(extractors.Batch{Graph: g})
-	out, _, err := w.Build(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("unify identities: %w", err)
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
-	return out, nil
+	g.CollapseTemp()
+	weave.Unify(g)
+	if logger != nil {
+		logger.Debug("unified identities", "datasets", len(g.Datasets))
+	}
+	return g, nil
 }
