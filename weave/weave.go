@@ -545,9 +545,26 @@ func (w *Weaver) applyOne(cat *catalog, grp *group, s extractors.Statement, res 
 	}
 }
 
-// unresolvedPrefix starts sqlparse's diagnostic for a column reference
-// that no source in scope provides.
-const unresolvedPrefix = `cannot resolve column "`
+// unresolvedColumn reads the column name out of sqlparse's diagnostics
+// for a reference nothing in scope provides: `cannot resolve column "X"`
+// (unqualified) and `column "X" not found in t` (qualified).
+func unresolvedColumn(msg string) (string, bool) {
+	for _, prefix := range []string{`cannot resolve column "`, `column "`} {
+		rest, ok := strings.CutPrefix(msg, prefix)
+		if !ok {
+			continue
+		}
+		col, tail, ok := strings.Cut(rest, `"`)
+		if !ok {
+			continue
+		}
+		if prefix == `column "` && !strings.HasPrefix(tail, " not found in ") {
+			continue
+		}
+		return col, true
+	}
+	return "", false
+}
 
 // recordDiagnostics turns a statement's diagnostics into findings when the
 // parse was not complete: users see what weft could not understand. Each
@@ -559,11 +576,10 @@ func (w *Weaver) recordDiagnostics(s extractors.Statement, origin string, res sq
 		return
 	}
 	for _, d := range res.Diagnostics {
-		rest, ok := strings.CutPrefix(d.Message, unresolvedPrefix)
+		col, ok := unresolvedColumn(d.Message)
 		if !ok {
 			continue
 		}
-		col, _, _ := strings.Cut(rest, `"`)
 		subject := graph.ColumnID{Dataset: s.Target, Column: col}.String()
 		if s.Target.IsZero() {
 			subject = col

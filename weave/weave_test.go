@@ -259,3 +259,17 @@ func TestSchemaOnlyDatasetsResolveButStayOut(t *testing.T) {
 		t.Errorf("the schema-only dataset was copied into the result: %+v", d)
 	}
 }
+
+func TestUnresolvedColumn(t *testing.T) {
+	for msg, want := range map[string]string{
+		`cannot resolve column "BOGUS"`:           "BOGUS",
+		`column "RISK_GRADE" not found in loans`: "RISK_GRADE",
+		`column "X" is ambiguous`:                "",
+		`syntax error at or near "column"`:       "",
+	} {
+		got, ok := unresolvedColumn(msg)
+		if got != want || ok != (want != "") {
+			t.Errorf("unresolvedColumn(%q) = %q, %v; want %q", msg, got, ok, want)
+		}
+	}
+}
