@@ -262,7 +262,7 @@ func TestSchemaOnlyDatasetsResolveButStayOut(t *testing.T) {
 
 func TestUnresolvedColumn(t *testing.T) {
 	for msg, want := range map[string]string{
-		`cannot resolve column "BOGUS"`:           "BOGUS",
+		`cannot resolve column "BOGUS"`:          "BOGUS",
 		`column "RISK_GRADE" not found in loans`: "RISK_GRADE",
 		`column "X" is ambiguous`:                "",
 		`syntax error at or near "column"`:       "",
