@@ -454,6 +454,12 @@ func (w *Weaver) applyOne(cat *catalog, grp *group, s extractors.Statement, res 
 			writes = append(writes, resolve(t))
 		}
 	}
+	// A statement that creates a view says what it built.
+	if res.Kind == sqlparse.KindCreateView && !isDBT {
+		for _, id := range writes {
+			w.g.AddDataset(graph.Dataset{ID: id, Platform: platform, Kind: graph.KindView})
+		}
+	}
 	var reads []graph.DatasetID
 	for _, t := range res.Reads {
 		reads = append(reads, resolve(t))

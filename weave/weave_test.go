@@ -273,3 +273,19 @@ func TestUnresolvedColumn(t *testing.T) {
 		}
 	}
 }
+
+func TestCreateViewMakesAView(t *testing.T) {
+	w := New(Options{Columns: true})
+	w.Add(dbtBatch())
+	w.Add(extractors.Batch{Statements: []extractors.Statement{{
+		SQL: "create or replace view analytics.reporting.v_loans as select loan_id from analytics.marts.fct_loans", Dialect: "snowflake",
+		Namespace: sf, Origin: extractors.Origin{Extractor: "snowflake", QueryID: "v1"},
+	}}})
+	g, _, err := w.Build(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := g.Datasets[ds("ANALYTICS.REPORTING.V_LOANS")]; d == nil || d.Kind != graph.KindView {
+		t.Errorf("dataset = %+v, want kind view", d)
+	}
+}
