@@ -111,3 +111,38 @@ func benchmarkCommit(b *testing.B, columns bool) {
 		b.ReportMetric(float64(peak)/(1<<20), "peak-RSS-MiB")
 	}
 }
+
+// BenchmarkGraph reads the current graph of a store holding *benchEdges
+// table edges (what `weft snapshot --from-store` does) and reports edges
+// read per second and the peak resident memory, graph included.
+func BenchmarkGraph(b *testing.B) {
+	ctx := b.Context()
+	n, batch := *benchEdges, *benchBatch
+	s, err := Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	for lo := 0; lo < n; lo += batch {
+		g := graph.New()
+		syntheticBatch(g, lo, min(lo+batch, n), n)
+		if _, err := s.Commit(ctx, "snowflake", g, time.Time{}, CommitOptions{Now: t0}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	resetPeakRSS()
+	b.ResetTimer()
+	for b.Loop() {
+		g, err := s.Graph(ctx, time.Time{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(g.Edges) != n {
+			b.Fatalf("read %d edges, want %d", len(g.Edges), n)
+		}
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "edges/s")
+	if peak := peakRSS(); peak > 0 {
+		b.ReportMetric(float64(peak)/(1<<20), "peak-RSS-MiB")
+	}
+}

@@ -1,10 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/weftdata/weft/graph"
@@ -37,8 +39,10 @@ func (s *Store) Graph(ctx context.Context, asOf time.Time) (*graph.Graph, error)
 		return nil, fmt.Errorf("read graph: %w", err)
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
-	r := &reader{conn: conn, t: t, g: graph.New(), datasets: map[int64]*graph.Dataset{}, visible: map[int64]bool{}}
-	for _, step := range []func(context.Context) error{r.readEdges, r.readColumnEdges, r.readDatasets, r.readJobs, r.readRuns} {
+	r := &reader{conn: conn, t: t, g: graph.New(), datasets: map[int64]*graph.Dataset{}, visible: map[int64]bool{},
+		jobs: map[int64]*graph.Job{}, strs: map[string]string{}}
+	steps := []func(context.Context) error{r.readDatasets, r.readJobs, r.readRuns, r.readEdges, r.readColumnEdges, r.readDetails}
+	for _, step := range steps {
 		if err := step(ctx); err != nil {
 			return nil, fmt.Errorf("read graph: %w", err)
 		}
@@ -46,12 +50,16 @@ func (s *Store) Graph(ctx context.Context, asOf time.Time) (*graph.Graph, error)
 	return r.g, nil
 }
 
+// reader reads one graph. Edges name datasets and jobs by row id, so each
+// name is read once and its strings are shared by every edge that uses it.
 type reader struct {
 	conn     *sql.Conn
 	t        int64
 	g        *graph.Graph
-	datasets map[int64]*graph.Dataset
-	visible  map[int64]bool // row ids of the datasets to include
+	datasets map[int64]*graph.Dataset // every dataset recorded by t
+	visible  map[int64]bool           // row ids of the datasets to include
+	jobs     map[int64]*graph.Job     // every job, recorded by t or not; 0 is nil
+	strs     map[string]string        // interned extractor and method names
 }
 
 const validAt = "%[1]s.valid_from <= ?1 AND (%[1]s.valid_to IS NULL OR %[1]s.valid_to > ?1)"
@@ -76,34 +84,60 @@ func (r *reader) each(ctx context.Context, query string, scan func(*sql.Rows) er
 	return nil
 }
 
+// intern returns b as a string, the same string for the same bytes.
+func (r *reader) intern(b sql.RawBytes) string {
+	if s, ok := r.strs[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	r.strs[s] = s
+	return s
+}
+
+// readDatasets reads every dataset recorded by t, and marks those an
+// extractor described at t as visible.
 func (r *reader) readDatasets(ctx context.Context) error {
-	if err := r.each(ctx, `SELECT dataset_id FROM dataset_periods p WHERE `+valid("p"), func(rows *sql.Rows) error {
+	if err := r.each(ctx, `SELECT id, namespace, name, platform, kind, description FROM datasets WHERE created_at <= ?1`,
+		func(rows *sql.Rows) error {
+			var id int64
+			var d graph.Dataset
+			var platform, kind string
+			if err := rows.Scan(&id, &d.ID.Namespace, &d.ID.Name, &platform, &kind, &d.Description); err != nil {
+				return err
+			}
+			d.Platform, d.Kind = graph.Platform(platform), graph.Kind(kind)
+			r.datasets[id] = &d
+			return nil
+		}); err != nil {
+		return err
+	}
+	return r.each(ctx, `SELECT dataset_id FROM dataset_periods p WHERE `+valid("p"), func(rows *sql.Rows) error {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
 			return err
 		}
 		r.visible[id] = true
 		return nil
-	}); err != nil {
-		return err
+	})
+}
+
+// dataset returns the ID of dataset row id and marks it visible.
+func (r *reader) dataset(id int64) (graph.DatasetID, error) {
+	d, ok := r.datasets[id]
+	if !ok {
+		return graph.DatasetID{}, fmt.Errorf("edge names dataset %d, which is not recorded", id)
 	}
-	q := `SELECT id, namespace, name, platform, kind, description FROM datasets WHERE created_at <= ?1`
-	if err := r.each(ctx, q, func(rows *sql.Rows) error {
-		var id int64
-		var d graph.Dataset
-		var platform, kind string
-		if err := rows.Scan(&id, &d.ID.Namespace, &d.ID.Name, &platform, &kind, &d.Description); err != nil {
-			return err
+	r.visible[id] = true
+	return d.ID, nil
+}
+
+// readDetails adds the visible datasets to the graph, with their columns,
+// identities and properties.
+func (r *reader) readDetails(ctx context.Context) error {
+	for id, d := range r.datasets {
+		if r.visible[id] {
+			r.g.Datasets[d.ID] = d
 		}
-		if !r.visible[id] {
-			return nil
-		}
-		d.Platform, d.Kind = graph.Platform(platform), graph.Kind(kind)
-		r.g.Datasets[d.ID] = &d
-		r.datasets[id] = &d
-		return nil
-	}); err != nil {
-		return err
 	}
 	if err := r.each(ctx, `SELECT dataset_id, name, type, description, tests FROM columns ORDER BY dataset_id, position`,
 		func(rows *sql.Rows) error {
@@ -113,10 +147,10 @@ func (r *reader) readDatasets(ctx context.Context) error {
 			if err := rows.Scan(&id, &col.Name, &col.Type, &col.Description, &tests); err != nil {
 				return err
 			}
-			d, ok := r.datasets[id]
-			if !ok {
+			if !r.visible[id] {
 				return nil
 			}
+			d := r.datasets[id]
 			var err error
 			if col.Tests, err = decodeList(tests); err != nil {
 				return fmt.Errorf("dataset %s column %s tests: %w", d.ID, col.Name, err)
@@ -133,7 +167,8 @@ func (r *reader) readDatasets(ctx context.Context) error {
 			if err := rows.Scan(&id, &ident.ID.Namespace, &ident.ID.Name, &ident.Reason); err != nil {
 				return err
 			}
-			if d, ok := r.datasets[id]; ok {
+			if r.visible[id] {
+				d := r.datasets[id]
 				d.Identities = append(d.Identities, ident)
 			}
 			return nil
@@ -146,7 +181,8 @@ func (r *reader) readDatasets(ctx context.Context) error {
 		if err := rows.Scan(&id, &k, &v); err != nil {
 			return err
 		}
-		if d, ok := r.datasets[id]; ok {
+		if r.visible[id] {
+			d := r.datasets[id]
 			if d.Properties == nil {
 				d.Properties = map[string]string{}
 			}
@@ -156,36 +192,59 @@ func (r *reader) readDatasets(ctx context.Context) error {
 	})
 }
 
+// readJobs reads every job: those recorded by t go into the graph, the
+// others only when evidence names them (evidence is not versioned, so a
+// period current at t may carry evidence with a job recorded later).
 func (r *reader) readJobs(ctx context.Context) error {
-	return r.each(ctx, `SELECT namespace, name, type, sql, properties FROM jobs WHERE id <> 0 AND created_at <= ?1`,
+	return r.each(ctx, `SELECT id, namespace, name, type, sql, properties, created_at <= ?1 FROM jobs WHERE id <> 0`,
 		func(rows *sql.Rows) error {
+			var id int64
 			var j graph.Job
 			var props string
-			if err := rows.Scan(&j.ID.Namespace, &j.ID.Name, &j.Type, &j.SQL, &props); err != nil {
+			var recorded bool
+			if err := rows.Scan(&id, &j.ID.Namespace, &j.ID.Name, &j.Type, &j.SQL, &props, &recorded); err != nil {
 				return err
 			}
 			var err error
 			if j.Properties, err = decodeMap(props); err != nil {
 				return fmt.Errorf("job %s properties: %w", j.ID, err)
 			}
-			r.g.Jobs[j.ID] = &j
+			r.jobs[id] = &j
+			if recorded {
+				r.g.Jobs[j.ID] = &j
+			}
 			return nil
 		})
 }
 
+// job returns the ID of job row id (0: no job) and makes sure the graph
+// has it.
+func (r *reader) job(id int64) (graph.JobID, error) {
+	if id == 0 {
+		return graph.JobID{}, nil
+	}
+	j, ok := r.jobs[id]
+	if !ok {
+		return graph.JobID{}, fmt.Errorf("job %d is not recorded", id)
+	}
+	r.g.Jobs[j.ID] = j
+	return j.ID, nil
+}
+
 func (r *reader) readRuns(ctx context.Context) error {
-	return r.each(ctx, `
-SELECT r.id, j.namespace, j.name, r.parent, r.state, r.started_at, r.ended_at, r.properties
-FROM runs r JOIN jobs j ON j.id = r.job_id WHERE r.created_at <= ?1`,
+	return r.each(ctx, `SELECT id, job_id, parent, state, started_at, ended_at, properties FROM runs WHERE created_at <= ?1`,
 		func(rows *sql.Rows) error {
 			var run graph.Run
-			var start, end int64
+			var job, start, end int64
 			var props string
-			if err := rows.Scan(&run.ID, &run.Job.Namespace, &run.Job.Name, &run.Parent, &run.State, &start, &end, &props); err != nil {
+			if err := rows.Scan(&run.ID, &job, &run.Parent, &run.State, &start, &end, &props); err != nil {
 				return err
 			}
-			run.Start, run.End = fromNanos(start), fromNanos(end)
 			var err error
+			if run.Job, err = r.job(job); err != nil {
+				return fmt.Errorf("run %s: %w", run.ID, err)
+			}
+			run.Start, run.End = fromNanos(start), fromNanos(end)
 			if run.Properties, err = decodeMap(props); err != nil {
 				return fmt.Errorf("run %s properties: %w", run.ID, err)
 			}
@@ -194,83 +253,133 @@ FROM runs r JOIN jobs j ON j.id = r.job_id WHERE r.created_at <= ?1`,
 		})
 }
 
-// evidenceQuery selects the evidence of the edges of table edges valid at
-// ?1, in the graph package's evidence order.
-func evidenceQuery(edges, evidence string) string {
+// edgeQuery selects the edges of table edges valid at ?1, after keyCols,
+// joined with their evidence (has_evidence false for an edge without),
+// in edge order.
+func edgeQuery(edges, evidence, keyCols string) string {
 	return fmt.Sprintf(`
-SELECT v.edge_id, v.extractor, v.origin, v.method, j.namespace, j.name, v.first_seen, v.last_seen, v.count, v.confidence
-FROM %[2]s v JOIN %[1]s e ON e.id = v.edge_id JOIN jobs j ON j.id = v.job_id
-WHERE %[3]s
-ORDER BY v.edge_id, v.extractor, v.origin, v.method, j.namespace, j.name`, edges, evidence, valid("e"))
+SELECT e.id, %[3]s, v.edge_id IS NOT NULL, coalesce(v.extractor, ''), coalesce(v.origin, ''), coalesce(v.method, ''),
+	coalesce(v.job_id, 0), coalesce(v.first_seen, 0), coalesce(v.last_seen, 0), coalesce(v.count, 0), coalesce(v.confidence, 0)
+FROM %[1]s e LEFT JOIN %[2]s v ON v.edge_id = e.id
+WHERE %[4]s
+ORDER BY e.id`, edges, evidence, keyCols, valid("e"))
 }
 
-func scanEvidence(rows *sql.Rows) (int64, graph.Evidence, error) {
-	var id, first, last int64
-	var ev graph.Evidence
-	err := rows.Scan(&id, &ev.Extractor, &ev.Origin, &ev.Method, &ev.Job.Namespace, &ev.Job.Name,
-		&first, &last, &ev.Count, &ev.Confidence)
-	ev.FirstSeen, ev.LastSeen = fromNanos(first), fromNanos(last)
-	return id, ev, err
+// evidenceRow receives the evidence columns of edgeQuery.
+type evidenceRow struct {
+	has               bool
+	extractor, method sql.RawBytes
+	ev                graph.Evidence
+	job, first, last  int64
+}
+
+func (v *evidenceRow) dest() []any {
+	return []any{&v.has, &v.extractor, &v.ev.Origin, &v.method, &v.job, &v.first, &v.last, &v.ev.Count, &v.ev.Confidence}
+}
+
+// evidence returns the evidence scanned into v.
+func (r *reader) evidence(v *evidenceRow) (graph.Evidence, error) {
+	ev := v.ev
+	ev.Extractor, ev.Method = r.intern(v.extractor), r.intern(v.method)
+	var err error
+	if ev.Job, err = r.job(v.job); err != nil {
+		return ev, fmt.Errorf("evidence: %w", err)
+	}
+	ev.FirstSeen, ev.LastSeen = fromNanos(v.first), fromNanos(v.last)
+	return ev, nil
 }
 
 func (r *reader) readEdges(ctx context.Context) error {
-	byID := map[int64]*graph.Edge{}
-	if err := r.each(ctx, `
-SELECT e.id, e.from_id, f.namespace, f.name, e.to_id, t.namespace, t.name
-FROM edges e JOIN datasets f ON f.id = e.from_id JOIN datasets t ON t.id = e.to_id
-WHERE `+valid("e"), func(rows *sql.Rows) error {
-		var id, from, to int64
-		var e graph.Edge
-		if err := rows.Scan(&id, &from, &e.From.Namespace, &e.From.Name, &to, &e.To.Namespace, &e.To.Name); err != nil {
+	var (
+		id, last, from, to int64
+		cur                *graph.Edge
+		v                  evidenceRow
+	)
+	dest := append([]any{&id, &from, &to}, v.dest()...)
+	err := r.each(ctx, edgeQuery("edges", "edge_evidence", "e.from_id, e.to_id"), func(rows *sql.Rows) error {
+		if err := rows.Scan(dest...); err != nil {
 			return err
 		}
-		r.visible[from], r.visible[to] = true, true
-		r.g.Edges[e.EdgeID] = &e
-		byID[id] = &e
-		return nil
-	}); err != nil {
-		return err
-	}
-	return r.each(ctx, evidenceQuery("edges", "edge_evidence"), func(rows *sql.Rows) error {
-		id, ev, err := scanEvidence(rows)
-		if err != nil {
-			return err
+		if cur == nil || id != last {
+			if cur != nil {
+				sortEvidence(cur.Evidence)
+			}
+			cur, last = &graph.Edge{}, id
+			var err error
+			if cur.From, err = r.dataset(from); err != nil {
+				return err
+			}
+			if cur.To, err = r.dataset(to); err != nil {
+				return err
+			}
+			r.g.Edges[cur.EdgeID] = cur
 		}
-		if e, ok := byID[id]; ok {
-			e.Evidence = append(e.Evidence, ev)
+		if v.has {
+			ev, err := r.evidence(&v)
+			if err != nil {
+				return err
+			}
+			cur.Evidence = append(cur.Evidence, ev)
 		}
 		return nil
 	})
+	if cur != nil {
+		sortEvidence(cur.Evidence)
+	}
+	return err
 }
 
 func (r *reader) readColumnEdges(ctx context.Context) error {
-	byID := map[int64]*graph.ColumnEdge{}
-	if err := r.each(ctx, `
-SELECT e.id, e.from_id, f.namespace, f.name, e.from_column, e.to_id, t.namespace, t.name, e.to_column, e.type, e.subtype
-FROM column_edges e JOIN datasets f ON f.id = e.from_id JOIN datasets t ON t.id = e.to_id
-WHERE `+valid("e"), func(rows *sql.Rows) error {
-		var id, from, to int64
-		var e graph.ColumnEdge
-		if err := rows.Scan(&id, &from, &e.From.Dataset.Namespace, &e.From.Dataset.Name, &e.From.Column,
-			&to, &e.To.Dataset.Namespace, &e.To.Dataset.Name, &e.To.Column, &e.Type, &e.Subtype); err != nil {
+	var (
+		id, last, from, to int64
+		key                graph.ColumnEdgeID
+		cur                *graph.ColumnEdge
+		v                  evidenceRow
+	)
+	dest := append([]any{&id, &from, &key.From.Column, &to, &key.To.Column, &key.Type, &key.Subtype}, v.dest()...)
+	err := r.each(ctx, edgeQuery("column_edges", "column_edge_evidence",
+		"e.from_id, e.from_column, e.to_id, e.to_column, e.type, e.subtype"), func(rows *sql.Rows) error {
+		if err := rows.Scan(dest...); err != nil {
 			return err
 		}
-		r.visible[from], r.visible[to] = true, true
-		r.g.ColumnEdges[e.ColumnEdgeID] = &e
-		byID[id] = &e
+		if cur == nil || id != last {
+			if cur != nil {
+				sortEvidence(cur.Evidence)
+			}
+			cur, last = &graph.ColumnEdge{ColumnEdgeID: key}, id
+			var err error
+			if cur.From.Dataset, err = r.dataset(from); err != nil {
+				return err
+			}
+			if cur.To.Dataset, err = r.dataset(to); err != nil {
+				return err
+			}
+			r.g.ColumnEdges[cur.ColumnEdgeID] = cur
+		}
+		if v.has {
+			ev, err := r.evidence(&v)
+			if err != nil {
+				return err
+			}
+			cur.Evidence = append(cur.Evidence, ev)
+		}
 		return nil
-	}); err != nil {
-		return err
+	})
+	if cur != nil {
+		sortEvidence(cur.Evidence)
 	}
-	return r.each(ctx, evidenceQuery("column_edges", "column_edge_evidence"), func(rows *sql.Rows) error {
-		id, ev, err := scanEvidence(rows)
-		if err != nil {
-			return err
-		}
-		if e, ok := byID[id]; ok {
-			e.Evidence = append(e.Evidence, ev)
-		}
-		return nil
+	return err
+}
+
+// sortEvidence puts evs in the graph package's order: by extractor,
+// origin, method and job.
+func sortEvidence(evs []graph.Evidence) {
+	if len(evs) < 2 {
+		return
+	}
+	slices.SortFunc(evs, func(a, b graph.Evidence) int {
+		return cmp.Or(cmp.Compare(a.Extractor, b.Extractor), cmp.Compare(a.Origin, b.Origin),
+			cmp.Compare(a.Method, b.Method), compareJobID(a.Job, b.Job))
 	})
 }
 

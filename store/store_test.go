@@ -639,3 +639,26 @@ func TestFailedCommitChangesNothing(t *testing.T) {
 	want.Merge(richGraph())
 	checkGraph(t, s, time.Time{}, want)
 }
+
+// TestAsOfEvidenceAddedLater: evidence is not versioned within a period,
+// so a graph as of an earlier time shows evidence (and its job) recorded
+// later on an edge that was already current.
+func TestAsOfEvidenceAddedLater(t *testing.T) {
+	s := openTest(t)
+	ctx := t.Context()
+	a, b := ds(sf, "A"), ds(sf, "B")
+	g1 := graph.New()
+	g1.AddEdge(a, b, graph.Evidence{Extractor: "snowflake", Origin: "q1", LastSeen: t0, Count: 1})
+	if _, err := s.Commit(ctx, "snowflake", g1, t0, CommitOptions{Now: t0}); err != nil {
+		t.Fatal(err)
+	}
+	g2 := graph.New()
+	g2.AddEdge(a, b, graph.Evidence{Extractor: "snowflake", Origin: "q2", Job: graph.JobID{Namespace: sf, Name: "later"},
+		LastSeen: t0.Add(2 * hour), Count: 1})
+	if _, err := s.Commit(ctx, "snowflake", g2, t0.Add(2*hour), CommitOptions{Now: t0.Add(2 * hour)}); err != nil {
+		t.Fatal(err)
+	}
+	want := canon(g1)
+	want.Merge(g2)
+	checkGraph(t, s, t0.Add(hour), want)
+}
