@@ -419,7 +419,7 @@ func csvReader(name string, br *bufio.Reader) (*exportReader, error) {
 		return nil, fmt.Errorf("%s: empty export (want JSON lines or CSV with a header row)", name)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, csvError(name, 0, err)
 	}
 	header = slices.Clone(header) // ReuseRecord overwrites it
 	fields := make([]field, len(header))
@@ -435,15 +435,17 @@ func csvReader(name string, br *bufio.Reader) (*exportReader, error) {
 		return nil, fmt.Errorf("%s:1: header has no QUERY_TEXT column (got %s)", name, strings.Join(header, ", "))
 	}
 	er := &exportReader{name: name}
+	line, _ := cr.FieldPos(0)
 	er.next = func(rec *record) (int, error) {
 		cells, err := cr.Read()
-		line, _ := cr.FieldPos(0)
 		if errors.Is(err, io.EOF) {
 			return line, io.EOF
 		}
 		if err != nil {
-			return line, fmt.Errorf("%s: %w", name, err)
+			// FieldPos panics after a failed Read
+			return line, csvError(name, line, err)
 		}
+		line, _ = cr.FieldPos(0)
 		*rec = record{}
 		for i, c := range cells {
 			if i >= len(fields) || fields[i] == fNone {
@@ -457,6 +459,16 @@ func csvReader(name string, br *bufio.Reader) (*exportReader, error) {
 		return line, nil
 	}
 	return er, nil
+}
+
+// csvError locates a CSV read error compiler-style: "file:line:column: "
+// for a syntax error, else "file:line: " with the line after the last
+// record read (last).
+func csvError(name string, last int, err error) error {
+	if pe, ok := errors.AsType[*csv.ParseError](err); ok {
+		return fmt.Errorf("%s:%d:%d: %v", name, pe.Line, pe.Column, pe.Err)
+	}
+	return fmt.Errorf("%s:%d: %w", name, last+1, err)
 }
 
 func hasField(fs []field, f field) bool { return slices.Contains(fs, f) }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,16 +23,22 @@ import (
 // empty cell), as Snowsight's download would.
 func demoAsCSV(t *testing.T, path string) {
 	t.Helper()
-	in, err := os.Open(demoExport)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
 	out, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer out.Close()
+	if err := writeDemoCSV(out); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func writeDemoCSV(out io.Writer) error {
+	in, err := os.Open(demoExport)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
 	w := csv.NewWriter(out)
 	cols := []string{"QUERY_ID", "QUERY_TEXT", "QUERY_TYPE", "START_TIME", "DATABASE_NAME", "SCHEMA_NAME", "USER_NAME", "ROLE_NAME",
 		"WAREHOUSE_NAME", "SESSION_ID", "QUERY_TAG", "EXECUTION_STATUS", "QUERY_HASH", "QUERY_PARAMETERIZED_HASH", "ROOT_QUERY_ID",
@@ -42,22 +49,23 @@ func demoAsCSV(t *testing.T, path string) {
 	for sc.Scan() {
 		var m map[string]json.RawMessage
 		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			t.Fatal(err)
+			return err
 		}
 		rec := make([]string, len(cols))
 		for i, c := range cols {
 			s, _, err := jsonText(m[c])
 			if err != nil {
-				t.Fatal(err)
+				return err
 			}
 			rec[i] = s
 		}
 		w.Write(rec)
 	}
-	w.Flush()
-	if err := w.Error(); err != nil {
-		t.Fatal(err)
+	if err := sc.Err(); err != nil {
+		return err
 	}
+	w.Flush()
+	return w.Error()
 }
 
 // TestExportFormats reads the demo export as CSV and gzipped JSON lines:
@@ -126,6 +134,9 @@ func TestExportErrors(t *testing.T) {
 		{"nohead.csv", "a,b\n1,2\n", "nohead.csv:1: header has no QUERY_TEXT column (got a, b)"},
 		{"count.csv", "QUERY_TEXT,QUERY_COUNT\nselect 1,many\n", "count.csv:2: QUERY_COUNT: "},
 		{"empty.csv", "", "empty export"},
+		// a syntax error after a multi-line record: located, no panic
+		{"quote.csv", "QUERY_TEXT,START_TIME\n\"insert into a\nselect 1\",2024-07-01\n\"a\"b\",\n", `quote.csv:4:3: extraneous or missing " in quoted-field`},
+		{"header.csv", "QUERY_TEXT,\"START\"_TIME\n", `header.csv:1:18: extraneous or missing " in quoted-field`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, c.name), []byte(c.content), 0o644); err != nil {
