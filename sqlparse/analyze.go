@@ -32,8 +32,100 @@ func Analyze(in Input, schema Schema) (res Result) {
 		res.finish()
 		return res
 	}
+	if start, end, ok := blockBody(toks); ok {
+		res = analyzeBlock(in, start, end, scan, schema)
+		res.finish()
+		return res
+	}
 	res = analyzeColumns(in, toks, scan, schema)
 	res.finish()
+	return res
+}
+
+// blockBody finds the body of an anonymous BEGIN ... END block (Snowflake
+// Scripting, with an optional DECLARE section): the byte span between the
+// block's BEGIN and its final END.
+func blockBody(t *tokens) (start, end int, ok bool) {
+	n := len(t.toks)
+	if n < 2 {
+		return 0, 0, false
+	}
+	b := 0
+	switch {
+	case t.is(0, "begin"):
+		// BEGIN; BEGIN TRANSACTION; BEGIN WORK start a transaction.
+		if t.isAny(1, "transaction", "work", "tran", "name") || t.punct(1, ';') {
+			return 0, 0, false
+		}
+	case t.is(0, "declare"):
+		for b = 1; b < n && !t.is(b, "begin"); b++ {
+		}
+		if b == n {
+			return 0, 0, false
+		}
+	default:
+		return 0, 0, false
+	}
+	e := n - 1
+	for e > b && t.punct(e, ';') {
+		e--
+	}
+	if e <= b || !t.is(e, "end") {
+		return 0, 0, false
+	}
+	return t.toks[b].end, t.toks[e].start, true
+}
+
+// analyzeBlock analyses the statements of a block body one by one, as a
+// script, and merges their lineage. Statements the block's control flow
+// wraps (IF ... THEN, LET, RETURN) may not parse; they keep table-level
+// lineage and their diagnostics, and the block is then partial. The
+// lexer's tables of the whole block are kept, so a DECLARE section's
+// cursor query still counts as a read.
+func analyzeBlock(in Input, start, end int, scan tableScan, schema Schema) Result {
+	res := Result{Kind: scan.kind, Writes: scan.writes, Reads: scan.reads}
+	body := in.SQL[start:end]
+	columnLevel, complete := false, true
+	for _, p := range Split(body, in.Dialect) {
+		pin := in
+		pin.SQL = p.SQL
+		r := Analyze(pin, schema)
+		switch r.Status {
+		case StatusFull, StatusPartial:
+			columnLevel = true
+		}
+		if r.Status != StatusFull {
+			complete = false
+		}
+		res.Writes = append(res.Writes, r.Writes...)
+		res.Reads = append(res.Reads, r.Reads...)
+		res.Columns = append(res.Columns, r.Columns...)
+		res.Indirect = append(res.Indirect, r.Indirect...)
+		res.Renames = append(res.Renames, r.Renames...)
+		pl, pc := lineCol(in.SQL, start+p.Offset)
+		for _, d := range r.Diagnostics {
+			switch {
+			case d.Line == 0:
+				d.Line, d.Col = pl, pc
+			case d.Line == 1:
+				d.Line, d.Col = pl, pc+d.Col-1
+			default:
+				d.Line += pl - 1
+			}
+			res.Diagnostics = append(res.Diagnostics, d)
+		}
+	}
+	switch {
+	case !columnLevel:
+		res.Status = StatusTableOnly
+		if len(res.Writes) == 0 && len(res.Reads) == 0 {
+			res.Status = StatusFull // a block without tables (SET vars, RETURN)
+		}
+	case complete:
+		res.Status = StatusFull
+	default:
+		res.Status = StatusPartial
+	}
 	return res
 }
 

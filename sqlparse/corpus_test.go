@@ -420,7 +420,7 @@ func TestCorpusLineage(t *testing.T) {
 				st.exact++
 			}
 		}
-		if verbose && (mg != g || mw != w) && group != "other" {
+		if verbose && (mg != g || mw != w) && (group != "other" || os.Getenv("WEFT_CORPUS_VERBOSE") == "all") {
 			var text []string
 			for _, r := range rs {
 				text = append(text, formatResult(r))

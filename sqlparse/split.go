@@ -14,6 +14,9 @@ func Split(sql string, d Dialect) []Piece {
 	// BEGIN ... END blocks (Snowflake Scripting, anonymous blocks) hold
 	// semicolons that do not end the statement.
 	depth := 0
+	// declared: the block opened with DECLARE, whose BEGIN does not open
+	// another one (DECLARE ... BEGIN ... END is one block).
+	declared := false
 	t := &tokens{src: sql, toks: toks}
 	flush := func(endTok int) {
 		if start < 0 {
@@ -41,11 +44,16 @@ func Split(sql string, d Dialect) []Piece {
 			// transaction control (BEGIN; BEGIN TRANSACTION; BEGIN WORK).
 			if (t.is(i, "begin") && !t.isAny(i+1, "transaction", "work", "tran", "name") && !t.punct(i+1, ';') && i+1 < len(toks)) || t.is(i, "declare") {
 				depth = 1
+				declared = t.is(i, "declare")
 			}
 			continue
 		}
 		if depth > 0 {
 			switch {
+			case declared && depth == 1 && t.is(i, "begin"):
+				declared = false
+			case t.is(i, "for") && t.is(i-1, "cursor"):
+				// CURSOR FOR <query> declares a cursor; it opens no block.
 			case t.is(i, "begin") || (t.isAny(i, "if", "loop", "case", "for", "while", "repeat") && !t.is(i-1, "end")):
 				depth++
 			case t.is(i, "end"):
