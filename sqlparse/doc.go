@@ -5,6 +5,7 @@
 //
 //  1. Split a script into statements and classify them; statements without
 //     lineage (USE, SHOW, ALTER SESSION, ...) are skipped, not failed.
+//     A BEGIN ... END block is analysed statement by statement.
 //  2. A token-level dialect rewrite turns Snowflake, Databricks/Spark and
 //     BigQuery syntax that PostgreSQL cannot parse into equivalent PostgreSQL
 //     (QUALIFY, * EXCLUDE, variant paths, backticks, INSERT OVERWRITE, ...).
