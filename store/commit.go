@@ -106,28 +106,21 @@ func (s *Store) Expire(ctx context.Context, now time.Time, retention time.Durati
 		if st.EndedColumn, err = retire(ctx, tx, columnEdges(), pred, at, cutoff); err != nil {
 			return err
 		}
-		st.EndedDatasets, err = endDatasets(ctx, tx, `
+		ended, err := endDatasets(ctx, tx, `
 UPDATE dataset_periods SET valid_to = ?1
-WHERE valid_to IS NULL AND recorded_at < ?2 AND source NOT IN (SELECT name FROM extractors WHERE mode = 'replace')`,
+WHERE valid_to IS NULL AND recorded_at < ?2 AND source NOT IN (SELECT name FROM extractors WHERE mode = 'replace')
+RETURNING dataset_id`,
 			at, cutoff)
-		return err
+		if err != nil {
+			return err
+		}
+		st.EndedDatasets = int64(len(ended))
+		return materialize(ctx, tx, ended)
 	})
 	if err != nil {
 		return st, fmt.Errorf("expire: %w", err)
 	}
 	return st, nil
-}
-
-func endDatasets(ctx context.Context, tx *sql.Tx, query string, args ...any) (int64, error) {
-	res, err := tx.ExecContext(ctx, query, args...)
-	if err != nil {
-		return 0, fmt.Errorf("end datasets: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("end datasets: %w", err)
-	}
-	return n, nil
 }
 
 func (s *Store) inTx(ctx context.Context, f func(*sql.Tx) error) error {
@@ -189,7 +182,7 @@ func (s *Store) commit(ctx context.Context, extractor string, g *graph.Graph, wa
 		// lock is never contended; it orders the cache with add below.
 		s.cache.mu.Lock()
 		defer s.cache.mu.Unlock()
-		if err := c.datasets(ctx, g, &st); err != nil {
+		if err := c.datasets(ctx, g, replace, &st); err != nil {
 			return err
 		}
 		if err := c.jobs(ctx, g); err != nil {
@@ -214,11 +207,18 @@ func (s *Store) commit(ctx context.Context, extractor string, g *graph.Graph, wa
 			if st.EndedColumn, err = retire(ctx, tx, columnEdges(), pred, at, extractor, seq); err != nil {
 				return err
 			}
-			if st.EndedDatasets, err = endDatasets(ctx, tx, `
-UPDATE dataset_periods SET valid_to = ?1 WHERE valid_to IS NULL AND source = ?2 AND commit_seq <> ?3`,
-				at, extractor, seq); err != nil {
+			ended, err := endDatasets(ctx, tx, `
+UPDATE dataset_periods SET valid_to = ?1 WHERE valid_to IS NULL AND source = ?2 AND commit_seq <> ?3
+RETURNING dataset_id`,
+				at, extractor, seq)
+			if err != nil {
 				return err
 			}
+			st.EndedDatasets = int64(len(ended))
+			c.dirty = append(c.dirty, ended...)
+		}
+		if err := materialize(ctx, tx, c.dirty); err != nil {
+			return err
 		}
 		return c.extractor(ctx, watermark, replace, opts.RunID)
 	})
@@ -241,6 +241,8 @@ type committer struct {
 	// once it commits.
 	newDatasets map[graph.DatasetID]int64
 	newJobs     map[graph.JobID]int64
+	// dirty lists the datasets whose current merged view must be rewritten.
+	dirty []int64
 }
 
 func (c *committer) datasetID(id graph.DatasetID) (int64, bool) {

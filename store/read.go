@@ -41,7 +41,7 @@ func (s *Store) Graph(ctx context.Context, asOf time.Time) (*graph.Graph, error)
 	defer conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
 	r := &reader{conn: conn, t: t, g: graph.New(), datasets: map[int64]*graph.Dataset{}, visible: map[int64]bool{},
 		jobs: map[int64]*graph.Job{}, strs: map[string]string{}}
-	steps := []func(context.Context) error{r.readDatasets, r.readJobs, r.readRuns, r.readEdges, r.readColumnEdges, r.readDetails}
+	steps := []func(context.Context) error{r.readDatasets, r.readJobs, r.readRuns, r.readEdges, r.readColumnEdges, r.addDatasets}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
 			return nil, fmt.Errorf("read graph: %w", err)
@@ -94,31 +94,50 @@ func (r *reader) intern(b sql.RawBytes) string {
 	return s
 }
 
-// readDatasets reads every dataset recorded by t, and marks those an
-// extractor described at t as visible.
+// readDatasets reads the name of every dataset recorded by t, and the
+// descriptions current at t, which make their datasets visible.
 func (r *reader) readDatasets(ctx context.Context) error {
-	if err := r.each(ctx, `SELECT id, namespace, name, platform, kind, description FROM datasets WHERE created_at <= ?1`,
-		func(rows *sql.Rows) error {
-			var id int64
-			var d graph.Dataset
-			var platform, kind string
-			if err := rows.Scan(&id, &d.ID.Namespace, &d.ID.Name, &platform, &kind, &d.Description); err != nil {
-				return err
-			}
-			d.Platform, d.Kind = graph.Platform(platform), graph.Kind(kind)
-			r.datasets[id] = &d
-			return nil
-		}); err != nil {
-		return err
-	}
-	return r.each(ctx, `SELECT dataset_id FROM dataset_periods p WHERE `+valid("p"), func(rows *sql.Rows) error {
+	if err := r.each(ctx, `SELECT id, namespace, name FROM datasets WHERE created_at <= ?1`, func(rows *sql.Rows) error {
 		var id int64
-		if err := rows.Scan(&id); err != nil {
+		var d graph.Dataset
+		if err := rows.Scan(&id, &d.ID.Namespace, &d.ID.Name); err != nil {
 			return err
 		}
+		r.datasets[id] = &d
+		return nil
+	}); err != nil {
+		return err
+	}
+	descs := graph.New()
+	if err := r.each(ctx, `SELECT dataset_id, description FROM dataset_periods p WHERE `+valid("p"), func(rows *sql.Rows) error {
+		var id int64
+		var desc string
+		if err := rows.Scan(&id, &desc); err != nil {
+			return err
+		}
+		d, ok := r.datasets[id]
+		if !ok {
+			return fmt.Errorf("a description names dataset %d, which is not recorded", id)
+		}
+		dd, err := decodeDataset(desc)
+		if err != nil {
+			return fmt.Errorf("dataset %s: %w", d.ID, err)
+		}
+		if dd.ID != d.ID {
+			return fmt.Errorf("dataset %s: description of %s", d.ID, dd.ID)
+		}
+		descs.AddDataset(dd)
 		r.visible[id] = true
 		return nil
-	})
+	}); err != nil {
+		return err
+	}
+	for _, d := range r.datasets {
+		if m, ok := descs.Datasets[d.ID]; ok {
+			*d = *m
+		}
+	}
+	return nil
 }
 
 // dataset returns the ID of dataset row id and marks it visible.
@@ -131,65 +150,14 @@ func (r *reader) dataset(id int64) (graph.DatasetID, error) {
 	return d.ID, nil
 }
 
-// readDetails adds the visible datasets to the graph, with their columns,
-// identities and properties.
-func (r *reader) readDetails(ctx context.Context) error {
+// addDatasets adds the visible datasets to the graph.
+func (r *reader) addDatasets(context.Context) error {
 	for id, d := range r.datasets {
 		if r.visible[id] {
 			r.g.Datasets[d.ID] = d
 		}
 	}
-	if err := r.each(ctx, `SELECT dataset_id, name, type, description, tests FROM columns ORDER BY dataset_id, position`,
-		func(rows *sql.Rows) error {
-			var id int64
-			var col graph.Column
-			var tests string
-			if err := rows.Scan(&id, &col.Name, &col.Type, &col.Description, &tests); err != nil {
-				return err
-			}
-			if !r.visible[id] {
-				return nil
-			}
-			d := r.datasets[id]
-			var err error
-			if col.Tests, err = decodeList(tests); err != nil {
-				return fmt.Errorf("dataset %s column %s tests: %w", d.ID, col.Name, err)
-			}
-			d.Columns = append(d.Columns, col)
-			return nil
-		}); err != nil {
-		return err
-	}
-	if err := r.each(ctx, `SELECT dataset_id, namespace, name, reason FROM dataset_identities ORDER BY dataset_id, namespace, name, reason`,
-		func(rows *sql.Rows) error {
-			var id int64
-			var ident graph.Identity
-			if err := rows.Scan(&id, &ident.ID.Namespace, &ident.ID.Name, &ident.Reason); err != nil {
-				return err
-			}
-			if r.visible[id] {
-				d := r.datasets[id]
-				d.Identities = append(d.Identities, ident)
-			}
-			return nil
-		}); err != nil {
-		return err
-	}
-	return r.each(ctx, `SELECT dataset_id, key, value FROM dataset_properties`, func(rows *sql.Rows) error {
-		var id int64
-		var k, v string
-		if err := rows.Scan(&id, &k, &v); err != nil {
-			return err
-		}
-		if r.visible[id] {
-			d := r.datasets[id]
-			if d.Properties == nil {
-				d.Properties = map[string]string{}
-			}
-			d.Properties[k] = v
-		}
-		return nil
-	})
+	return nil
 }
 
 // readJobs reads every job: those recorded by t go into the graph, the
@@ -386,6 +354,7 @@ func sortEvidence(evs []graph.Evidence) {
 // Counts are the sizes of the store's main tables.
 type Counts struct {
 	Datasets           int64 // datasets ever recorded
+	DatasetPeriods     int64 // descriptions of datasets by sources, current and ended
 	Edges              int64 // current table edges
 	EdgePeriods        int64 // table edge periods, current and ended
 	EdgeEvidence       int64 // evidence rows of table edges, all periods
@@ -402,6 +371,7 @@ func (s *Store) Counts(ctx context.Context) (Counts, error) {
 	var c Counts
 	err := s.db.QueryRowContext(ctx, `SELECT
 	(SELECT count(*) FROM datasets),
+	(SELECT count(*) FROM dataset_periods),
 	(SELECT count(*) FROM edges WHERE valid_to IS NULL),
 	(SELECT count(*) FROM edges),
 	(SELECT count(*) FROM edge_evidence),
@@ -412,7 +382,7 @@ func (s *Store) Counts(ctx context.Context) (Counts, error) {
 	(SELECT count(*) FROM runs),
 	(SELECT coalesce(sum(v.count), 0) FROM edge_evidence v JOIN edges e ON e.id = v.edge_id WHERE e.valid_to IS NULL) +
 	(SELECT coalesce(sum(v.count), 0) FROM column_edge_evidence v JOIN column_edges e ON e.id = v.edge_id WHERE e.valid_to IS NULL)`,
-	).Scan(&c.Datasets, &c.Edges, &c.EdgePeriods, &c.EdgeEvidence, &c.ColumnEdges, &c.ColumnEdgePeriods,
+	).Scan(&c.Datasets, &c.DatasetPeriods, &c.Edges, &c.EdgePeriods, &c.EdgeEvidence, &c.ColumnEdges, &c.ColumnEdgePeriods,
 		&c.ColumnEdgeEvidence, &c.Jobs, &c.Runs, &c.Observations)
 	if err != nil {
 		return c, fmt.Errorf("count store %s: %w", s.path, err)

@@ -146,3 +146,11 @@ func (s *Store) Runs(ctx context.Context) ([]Run, error) {
 	}
 	return runs, nil
 }
+
+func closeRows(rows *sql.Rows) error {
+	if err := rows.Err(); err != nil {
+		rows.Close()
+		return err
+	}
+	return rows.Close()
+}

@@ -17,6 +17,9 @@ CREATE TABLE meta (
 ) WITHOUT ROWID;
 INSERT INTO meta (key, value) VALUES ('commit_seq', 0), ('last_commit_at', 0);
 
+-- datasets and its detail tables (identities, properties, columns) hold the
+-- current merged view of each dataset, for queries; dataset_periods is the
+-- record.
 CREATE TABLE datasets (
 	id          INTEGER PRIMARY KEY,
 	namespace   TEXT NOT NULL,
@@ -28,15 +31,18 @@ CREATE TABLE datasets (
 	UNIQUE (namespace, name)
 );
 
--- When each extractor described a dataset: one row per source and period
--- [valid_from, valid_to). A replace-mode source ends the periods of the
--- datasets its new snapshot lacks; Expire ends those of incremental sources
--- not recorded for the retention.
+-- What each extractor said about a dataset, and when: one row per source and
+-- period [valid_from, valid_to) with the description (graph.Dataset as
+-- JSON) the source gave then. A new description starts a new period. A
+-- replace-mode source ends the periods of the datasets its new snapshot
+-- lacks; Expire ends those of incremental sources not recorded for the
+-- retention. The dataset as of T is the merge of the periods valid at T.
 CREATE TABLE dataset_periods (
 	dataset_id  INTEGER NOT NULL REFERENCES datasets (id),
 	source      TEXT NOT NULL,
 	valid_from  INTEGER NOT NULL,
 	valid_to    INTEGER,
+	description TEXT NOT NULL,
 	recorded_at INTEGER NOT NULL,
 	commit_seq  INTEGER NOT NULL,
 	CHECK (valid_to IS NULL OR valid_to >= valid_from)

@@ -288,9 +288,10 @@ func TestReplaceSourceAsOf(t *testing.T) {
 	before.Merge(q)
 	checkGraph(t, s, t1, before)
 	checkGraph(t, s, t2.Add(-time.Nanosecond), before)
+	// PAYMENTS stays, as the end of a current edge, but dbt no longer
+	// describes it.
 	after := canon(m2)
 	after.Merge(q)
-	after.AddDataset(graph.Dataset{ID: pay, Platform: graph.Snowflake, Kind: graph.KindModel, Columns: []graph.Column{{Name: "X"}}})
 	checkGraph(t, s, t2, after)
 	checkGraph(t, s, time.Time{}, after)
 
@@ -689,5 +690,76 @@ func TestOpenOddPath(t *testing.T) {
 			names = append(names, e.Name())
 		}
 		t.Errorf("files in %q = %q, want the store at %q", dir, names, path)
+	}
+}
+
+// TestDescriptionsPerSource: a manifest that drops a column replaces dbt's
+// description of the dataset (the column is gone from then on, and still
+// there as of before), while what Snowflake said about the same table stays.
+func TestDescriptionsPerSource(t *testing.T) {
+	s := openTest(t)
+	ctx := t.Context()
+	id := ds(sf, "A.S.LOANS")
+	dbt := func(cols ...string) *graph.Graph {
+		g := graph.New()
+		d := graph.Dataset{ID: id, Platform: graph.Snowflake, Kind: graph.KindModel, Description: "loans"}
+		for _, c := range cols {
+			d.Columns = append(d.Columns, graph.Column{Name: c, Tests: []string{"not_null"}})
+		}
+		g.AddDataset(d)
+		return g
+	}
+	snow := graph.New()
+	snow.AddDataset(graph.Dataset{ID: id, Platform: graph.Snowflake, Kind: graph.KindTable,
+		Columns: []graph.Column{{Name: "ID", Type: "NUMBER(38,0)"}}, Properties: map[string]string{"table_type": "BASE TABLE"}})
+	if _, err := s.ReplaceSource(ctx, "dbt", dbt("ID", "AMOUNT", "OLD"), CommitOptions{Now: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Commit(ctx, "snowflake", snow, t0, CommitOptions{Now: t0}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.ReplaceSource(ctx, "dbt", dbt("ID", "AMOUNT"), CommitOptions{Now: t0.Add(hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Datasets != 1 {
+		t.Errorf("second manifest changed %d datasets, want 1", st.Datasets)
+	}
+	before := dbt("ID", "AMOUNT", "OLD")
+	before.Merge(snow)
+	checkGraph(t, s, t0, before)
+	after := dbt("ID", "AMOUNT")
+	after.Merge(snow)
+	checkGraph(t, s, time.Time{}, after)
+
+	// The current view for SQL has the same columns.
+	rows, err := s.db.QueryContext(ctx, `SELECT c.name, c.type FROM columns c JOIN datasets d ON d.id = c.dataset_id
+		WHERE d.name = 'A.S.LOANS' ORDER BY c.position`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var name, typ string
+		if err := rows.Scan(&name, &typ); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, name+" "+typ)
+	}
+	if diff := cmp.Diff([]string{"ID NUMBER(38,0)", "AMOUNT "}, got); diff != "" {
+		t.Errorf("columns table (-want +got):\n%s", diff)
+	}
+
+	// Committing the same descriptions again changes nothing.
+	c1, _ := s.Counts(ctx)
+	if st, err := s.ReplaceSource(ctx, "dbt", dbt("ID", "AMOUNT"), CommitOptions{Now: t0.Add(2 * hour)}); err != nil || st.Datasets != 0 {
+		t.Errorf("same manifest again: %+v, %v", st, err)
+	}
+	if st, err := s.Commit(ctx, "snowflake", snow, t0, CommitOptions{Now: t0.Add(2 * hour)}); err != nil || st.Datasets != 0 {
+		t.Errorf("same Snowflake batch again: %+v, %v", st, err)
+	}
+	if c2, _ := s.Counts(ctx); c1 != c2 {
+		t.Errorf("counts changed: %+v, then %+v", c1, c2)
 	}
 }
