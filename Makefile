@@ -39,7 +39,7 @@ demo: build
 	@echo "  # everything the raw loans table feeds, down to the credit-risk model"
 	@echo "  ./$(BIN) lineage downstream RAW.CORE_BANKING.LOANS --graph $(DEMO_OUT)/graph.json"
 	@echo "  # across platforms: a Databricks feature column back to Snowflake's raw columns"
-	@echo "  ./$(BIN) lineage upstream main.risk_features.loan_features.interest_rate --graph $(DEMO_OUT)/graph.json"
+	@echo "  ./$(BIN) lineage upstream main.risk_features.loan_features.interest_rate --direct --graph $(DEMO_OUT)/graph.json"
 	@echo "  # what the credit-risk model exposure reads"
 	@echo "  ./$(BIN) lineage upstream credit_risk_model --depth 1 --graph $(DEMO_OUT)/graph.json"
 

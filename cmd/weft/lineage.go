@@ -30,6 +30,7 @@ type lineageOptions struct {
 	depth     int
 	json      bool
 	columns   bool
+	direct    bool
 }
 
 func newLineageCmd(a *app, runF func(context.Context, *lineageOptions) error) *cobra.Command {
@@ -82,8 +83,10 @@ matters when it changes.
 whole chain. A node reached a second time is shown once, with "(see
 above)" or "(see below)" where it repeats, and "…" marks a node with more
 lineage beyond --depth. --columns shows column-level
-lineage for every column of a dataset. --json prints the nodes and edges
-with stable field names instead of the tree.
+lineage for every column of a dataset. --direct keeps only DIRECT column
+edges: where the values come from, without the joins and filters that
+decide which rows. --json prints the nodes and edges with stable field
+names instead of the tree.
 
 With --store, the graph comes from the lineage store "weft extract" keeps
 instead of a graph file: the current edges, or with --as-of the edges that
@@ -93,6 +96,7 @@ since does not).`, what)),
   weft lineage %[1]s ANALYTICS.MARTS.FCT_LOANS
   weft lineage %[1]s fct_loans --depth 1 --graph demo-out/graph.json
   weft lineage %[1]s fct_loans.loan_id
+  weft lineage %[1]s fct_loans.interest_rate --direct
   weft lineage %[1]s fct_loans --columns --json | jq '.nodes[].id'
   weft lineage %[1]s fct_loans --store weft.db --as-of 2026-10-01T00:00:00Z`, direction)),
 		Args: exactArgs(1, "one dataset or column reference"),
@@ -126,6 +130,7 @@ since does not).`, what)),
 	f.StringVar(&opts.asOf, "as-of", "", "with --store, the lineage valid at `time` (RFC 3339 or a date) instead of now")
 	f.BoolVar(&opts.json, "json", false, "print JSON (nodes and edges) instead of a tree")
 	f.BoolVar(&opts.columns, "columns", false, "for a dataset, show the lineage of each of its columns")
+	f.BoolVar(&opts.direct, "direct", false, "column lineage: follow DIRECT edges only (where the values come from), leaving out joins and filters")
 	return cmd
 }
 
@@ -220,7 +225,7 @@ func runLineage(ctx context.Context, opts *lineageOptions) error {
 		return writeTree(opts.io.Out, t, start.Dataset, opts.depth, opts.direction)
 	}
 
-	t := newColumnTree(g, up)
+	t := newColumnTree(g, up, opts.direct)
 	if opts.json {
 		return writeJSON(opts.io.Out, t.report(start, opts.direction, opts.depth))
 	}
@@ -419,7 +424,7 @@ type columnTree struct {
 	kids  map[graph.ColumnID][]child[graph.ColumnID]
 }
 
-func newColumnTree(g *graph.Graph, up bool) *columnTree {
+func newColumnTree(g *graph.Graph, up, directOnly bool) *columnTree {
 	t := &columnTree{
 		g: g, up: up,
 		byCol: map[graph.ColumnID][]*graph.ColumnEdge{},
@@ -427,6 +432,9 @@ func newColumnTree(g *graph.Graph, up bool) *columnTree {
 		kids:  map[graph.ColumnID][]child[graph.ColumnID]{},
 	}
 	for _, e := range g.ColumnEdges {
+		if directOnly && e.Type != graph.Direct {
+			continue
+		}
 		near := e.From
 		if up {
 			near = e.To
