@@ -2,8 +2,6 @@ package graph
 
 import (
 	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -128,89 +126,6 @@ func compareString(a, b string) int {
 		return 1
 	}
 	return 0
-}
-
-// Decode reads a graph written by Encode. It rejects documents of another
-// format version and reports JSON errors with their line and column.
-func Decode(r io.Reader) (*Graph, error) {
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return nil, fmt.Errorf("read graph: %w", err)
-	}
-	var doc document
-	err = json.Unmarshal(data, &doc)
-	var syn *json.SyntaxError
-	if errors.As(err, &syn) {
-		line, col := lineCol(data, syn.Offset)
-		return nil, fmt.Errorf("decode graph: line %d, column %d: %v", line, col, syn)
-	}
-	if doc.Version != FormatVersion {
-		if doc.Version == 0 {
-			return nil, fmt.Errorf("decode graph: no weft_graph_version field (not a weft graph?)")
-		}
-		return nil, fmt.Errorf("decode graph: weft_graph_version %d is not supported (this weft reads version %d)", doc.Version, FormatVersion)
-	}
-	var typ *json.UnmarshalTypeError
-	if errors.As(err, &typ) {
-		line, col := lineCol(data, typ.Offset)
-		return nil, fmt.Errorf("decode graph: line %d, column %d: %s: cannot use JSON %s as %s", line, col, typ.Field, typ.Value, typ.Type)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("decode graph: %w", err)
-	}
-	return fromDocument(doc)
-}
-
-func fromDocument(doc document) (*Graph, error) {
-	g := New()
-	for i, d := range doc.Datasets {
-		if d.ID.Name == "" {
-			return nil, fmt.Errorf("decode graph: datasets[%d]: empty id.name", i)
-		}
-		if _, dup := g.Datasets[d.ID]; dup {
-			g.AddDataset(d)
-			continue
-		}
-		d.Identities = normIdentities(d.Identities)
-		for j := range d.Columns {
-			d.Columns[j].Tests = normStrings(d.Columns[j].Tests)
-		}
-		g.Datasets[d.ID] = &d
-	}
-	for i, j := range doc.Jobs {
-		if j.ID.IsZero() {
-			return nil, fmt.Errorf("decode graph: jobs[%d]: empty id", i)
-		}
-		g.AddJob(j)
-	}
-	for i, r := range doc.Runs {
-		if r.ID == "" {
-			return nil, fmt.Errorf("decode graph: runs[%d]: empty id", i)
-		}
-		g.AddRun(r)
-	}
-	for i, e := range doc.Edges {
-		if e.From.IsZero() || e.To.IsZero() {
-			return nil, fmt.Errorf("decode graph: edges[%d]: empty from or to", i)
-		}
-		if cur, dup := g.Edges[e.EdgeID]; dup {
-			cur.Evidence = mergeEvidence(cur.Evidence, e.Evidence)
-			continue
-		}
-		g.Edges[e.EdgeID] = &Edge{EdgeID: e.EdgeID, Evidence: normEvidence(e.Evidence)}
-	}
-	for i, e := range doc.ColumnEdges {
-		if e.From.Dataset.IsZero() || e.To.Dataset.IsZero() {
-			return nil, fmt.Errorf("decode graph: column_edges[%d]: empty from or to dataset", i)
-		}
-		if cur, dup := g.ColumnEdges[e.ColumnEdgeID]; dup {
-			cur.Evidence = mergeEvidence(cur.Evidence, e.Evidence)
-			continue
-		}
-		g.ColumnEdges[e.ColumnEdgeID] = &ColumnEdge{ColumnEdgeID: e.ColumnEdgeID, Evidence: normEvidence(e.Evidence)}
-	}
-	g.Findings = normFindings(doc.Findings)
-	return g, nil
 }
 
 // lineCol converts a byte offset into a 1-based line and column.
