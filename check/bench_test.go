@@ -127,7 +127,7 @@ func datasetsOf(as []Affected) int {
 }
 
 // dropColumn removes column from model's compiled SQL and YAML columns.
-func dropColumn(b *testing.B, man []byte, model, column string) []byte {
+func dropColumn(b testing.TB, man []byte, model, column string) []byte {
 	b.Helper()
 	var doc map[string]json.RawMessage
 	if err := json.Unmarshal(man, &doc); err != nil {
@@ -164,7 +164,7 @@ func dropColumn(b *testing.B, man []byte, model, column string) []byte {
 	return mustJSON(b, doc)
 }
 
-func mustJSON(b *testing.B, v any) []byte {
+func mustJSON(b testing.TB, v any) []byte {
 	b.Helper()
 	data, err := json.Marshal(v)
 	if err != nil {

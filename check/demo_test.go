@@ -165,16 +165,8 @@ func prArtifacts(t *testing.T, p prPatch) demo.Artifacts {
 // weaves it with column lineage, as weft check does.
 func prBuild(t *testing.T, account string, p prPatch) built {
 	t.Helper()
-	a := prArtifacts(t, p)
-	var cat []byte
-	if p.catalog {
-		cat = a.Catalog
-	}
 	ctx := context.Background()
-	proj, err := dbt.Load(ctx, a.Manifest, cat, nil, dbt.Options{Account: account})
-	if err != nil {
-		t.Fatal(err)
-	}
+	proj := prProject(t, account, p)
 	w := weave.New(weave.Options{Columns: true})
 	w.Add(extractors.Batch{Graph: proj.Graph(), Statements: proj.Statements()})
 	g, _, err := w.Build(ctx)
@@ -182,6 +174,21 @@ func prBuild(t *testing.T, account string, p prPatch) built {
 		t.Fatal(err)
 	}
 	return built{project: proj, g: g, outputs: w.Outputs()}
+}
+
+// prProject loads the PR's project from prArtifacts.
+func prProject(t *testing.T, account string, p prPatch) *dbt.Project {
+	t.Helper()
+	a := prArtifacts(t, p)
+	var cat []byte
+	if p.catalog {
+		cat = a.Catalog
+	}
+	proj, err := dbt.Load(context.Background(), a.Manifest, cat, nil, dbt.Options{Account: account})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return proj
 }
 
 func mapKeys[V any](m map[string]V) func(func(string) bool) {
@@ -220,140 +227,146 @@ var (
 	}}
 )
 
+const (
+	demoNS          = "snowflake://acmebank-prod/"
+	demoFctLoans    = "ANALYTICS.MARTS.FCT_LOANS"
+	demoFctLoanRisk = "ANALYTICS.MARTS.FCT_LOAN_RISK"
+)
+
+type demoWant struct {
+	rule, subject, severity string
+	file                    string
+	line                    int    // 0: not checked
+	message                 string // a substring
+	affected                []string
+	hopType                 string // a hop of this type reaches the first affected
+}
+
+// demoRuleCases are a pull request per rule; TestDemoRules checks their
+// findings, TestIncrementalMatchesFull that an incremental check finds
+// the same.
+var demoRuleCases = []struct {
+	name     string
+	pr       prPatch
+	want     []demoWant
+	wantExit int
+}{
+	{
+		name: "drop a column read downstream",
+		pr:   dropInterestRate,
+		want: []demoWant{{
+			rule: RuleRemovedColumn, subject: demoFctLoans + ".INTEREST_RATE", severity: graph.SeverityError,
+			file: "models/marts/fct_loans.sql", message: "column INTEREST_RATE was removed from " + demoFctLoans,
+			affected: []string{demoNS + demoFctLoanRisk + ".INTEREST_RATE"},
+		}},
+		wantExit: 1,
+	},
+	{
+		name: "drop a column used only in a filter",
+		pr: prPatch{edits: map[string][][2]string{
+			"models/marts/fct_loans.sql": {{"    loans.loan_status,\n", ""}},
+			"models/marts/_marts__models.yml": {{
+				"      - name: loan_status\n        description: Lifecycle status.\n        data_type: varchar\n", ""}},
+		}},
+		want: []demoWant{{
+			rule: RuleRemovedColumn, subject: demoFctLoans + ".LOAN_STATUS", severity: graph.SeverityError,
+			file: "models/marts/fct_loans.sql", affected: []string{demoNS + demoFctLoanRisk},
+			hopType: graph.Indirect + "/" + graph.SubtypeFilter,
+		}},
+		wantExit: 1,
+	},
+	{
+		name: "rename a column",
+		pr:   renameInterestRate,
+		want: []demoWant{{
+			rule: RuleRenamedColumn, subject: demoFctLoans + ".INTEREST_RATE", severity: graph.SeverityError,
+			file: "models/marts/fct_loans.sql", line: 37, message: "renamed to ANNUAL_INTEREST_RATE",
+			affected: []string{demoNS + demoFctLoanRisk + ".INTEREST_RATE"},
+		}},
+		wantExit: 1,
+	},
+	{
+		name: "remove a model a dashboard reads",
+		pr: prPatch{
+			edits: map[string][][2]string{
+				"models/exposures.yml": {{"      - ref('fct_delinquency_monthly')\n", ""}},
+			},
+			remove: []string{"models/marts/fct_delinquency_monthly.sql"},
+		},
+		want: []demoWant{{
+			rule: RuleRemovedNode, subject: "ANALYTICS.MARTS.FCT_DELINQUENCY_MONTHLY", severity: graph.SeverityError,
+			file: "models/marts/fct_delinquency_monthly.sql", message: "model model.acme_risk.fct_delinquency_monthly was removed",
+			affected: []string{"dbt://acme_risk/exposure.acme_risk.portfolio_risk_dashboard"},
+		}},
+		wantExit: 1,
+	},
+	{
+		name: "read a column the upstream does not have",
+		pr: prPatch{edits: map[string][][2]string{
+			"models/staging/core_banking/stg_core_banking__loans.sql": {{"        term_months,\n", "        term_months,\n        risk_grade,\n"}},
+			"models/staging/core_banking/_core_banking__models.yml": {{
+				"      - name: term_months\n        description: Contractual term in months.\n        data_type: number(38,0)\n",
+				"      - name: term_months\n        description: Contractual term in months.\n        data_type: number(38,0)\n      - name: risk_grade\n        data_type: varchar\n"}},
+		}},
+		want: []demoWant{{
+			rule: RuleUnknownColumn, subject: "RAW.CORE_BANKING.LOANS.RISK_GRADE", severity: graph.SeverityError,
+			file: "models/staging/core_banking/stg_core_banking__loans.sql", line: 21, message: "reads column RISK_GRADE",
+		}},
+		wantExit: 1,
+	},
+	{
+		name: "read a relation that exists nowhere",
+		pr: prPatch{add: map[string]string{
+			"models/marts/fct_loan_fees.sql":  "select\n    fee_id,\n    loan_id,\n    fee_amount\nfrom RAW.CORE_BANKING.LOAN_FEES_V2\n",
+			"models/marts/_fct_loan_fees.yml": "version: 2\nmodels:\n  - name: fct_loan_fees\n    columns:\n      - name: fee_id\n        data_type: number\n      - name: loan_id\n        data_type: number\n      - name: fee_amount\n        data_type: number(18,2)\n",
+		}},
+		want: []demoWant{{
+			rule: RuleDanglingRef, subject: demoNS + "RAW.CORE_BANKING.LOAN_FEES_V2", severity: graph.SeverityError,
+			file: "models/marts/fct_loan_fees.sql", line: 5,
+		}},
+		wantExit: 1,
+	},
+	{
+		name: "change a column's type",
+		pr:   interestRateAsText,
+		want: []demoWant{{
+			rule: RuleTypeChanged, subject: demoFctLoans + ".INTEREST_RATE", severity: graph.SeverityWarning,
+			file: "models/marts/fct_loans.sql", message: "to TEXT",
+			affected: []string{demoNS + demoFctLoanRisk + ".INTEREST_RATE"},
+		}},
+		wantExit: 0, // a warning: exit 1 only with --fail-on warning
+	},
+	{
+		name: "break an enforced contract",
+		pr: prPatch{lenient: true, edits: map[string][][2]string{
+			"models/marts/fct_loan_risk.sql": {{
+				",\n    (loans.days_past_due >= 90 or loans.is_written_off)                     as is_default", ""}},
+		}},
+		want: []demoWant{{
+			rule: RuleContractViolation, subject: demoFctLoanRisk, severity: graph.SeverityError,
+			file: "models/marts/fct_loan_risk.sql", message: "declared but not produced by the SQL: IS_DEFAULT",
+		}},
+		wantExit: 1,
+	},
+	{
+		name: "create a cycle",
+		pr: prPatch{lenient: true, edits: map[string][][2]string{
+			"models/staging/core_banking/stg_core_banking__loans.sql": {{
+				"from {{ source('core_banking', 'loans') }}",
+				"from {{ source('core_banking', 'loans') }} where loan_id not in (select loan_id from {{ ref('fct_loans') }})"}},
+		}},
+		want: []demoWant{{
+			rule: RuleCycle, subject: "model.acme_risk.fct_loans", severity: graph.SeverityError,
+			file:    "models/marts/fct_loans.sql",
+			message: "dependency cycle: model.acme_risk.fct_loans -> model.acme_risk.int_loans__with_reference -> model.acme_risk.stg_core_banking__loans -> model.acme_risk.fct_loans",
+		}},
+		wantExit: 1,
+	},
+}
+
 func TestDemoRules(t *testing.T) {
 	base := demoBase(t)
-	const (
-		ns          = "snowflake://acmebank-prod/"
-		fctLoans    = "ANALYTICS.MARTS.FCT_LOANS"
-		fctLoanRisk = "ANALYTICS.MARTS.FCT_LOAN_RISK"
-	)
-	type want struct {
-		rule, subject, severity string
-		file                    string
-		line                    int    // 0: not checked
-		message                 string // a substring
-		affected                []string
-		hopType                 string // a hop of this type reaches the first affected
-	}
-	tests := []struct {
-		name     string
-		pr       prPatch
-		want     []want
-		wantExit int
-	}{
-		{
-			name: "drop a column read downstream",
-			pr:   dropInterestRate,
-			want: []want{{
-				rule: RuleRemovedColumn, subject: fctLoans + ".INTEREST_RATE", severity: graph.SeverityError,
-				file: "models/marts/fct_loans.sql", message: "column INTEREST_RATE was removed from " + fctLoans,
-				affected: []string{ns + fctLoanRisk + ".INTEREST_RATE"},
-			}},
-			wantExit: 1,
-		},
-		{
-			name: "drop a column used only in a filter",
-			pr: prPatch{edits: map[string][][2]string{
-				"models/marts/fct_loans.sql": {{"    loans.loan_status,\n", ""}},
-				"models/marts/_marts__models.yml": {{
-					"      - name: loan_status\n        description: Lifecycle status.\n        data_type: varchar\n", ""}},
-			}},
-			want: []want{{
-				rule: RuleRemovedColumn, subject: fctLoans + ".LOAN_STATUS", severity: graph.SeverityError,
-				file: "models/marts/fct_loans.sql", affected: []string{ns + fctLoanRisk},
-				hopType: graph.Indirect + "/" + graph.SubtypeFilter,
-			}},
-			wantExit: 1,
-		},
-		{
-			name: "rename a column",
-			pr:   renameInterestRate,
-			want: []want{{
-				rule: RuleRenamedColumn, subject: fctLoans + ".INTEREST_RATE", severity: graph.SeverityError,
-				file: "models/marts/fct_loans.sql", line: 37, message: "renamed to ANNUAL_INTEREST_RATE",
-				affected: []string{ns + fctLoanRisk + ".INTEREST_RATE"},
-			}},
-			wantExit: 1,
-		},
-		{
-			name: "remove a model a dashboard reads",
-			pr: prPatch{
-				edits: map[string][][2]string{
-					"models/exposures.yml": {{"      - ref('fct_delinquency_monthly')\n", ""}},
-				},
-				remove: []string{"models/marts/fct_delinquency_monthly.sql"},
-			},
-			want: []want{{
-				rule: RuleRemovedNode, subject: "ANALYTICS.MARTS.FCT_DELINQUENCY_MONTHLY", severity: graph.SeverityError,
-				file: "models/marts/fct_delinquency_monthly.sql", message: "model model.acme_risk.fct_delinquency_monthly was removed",
-				affected: []string{"dbt://acme_risk/exposure.acme_risk.portfolio_risk_dashboard"},
-			}},
-			wantExit: 1,
-		},
-		{
-			name: "read a column the upstream does not have",
-			pr: prPatch{edits: map[string][][2]string{
-				"models/staging/core_banking/stg_core_banking__loans.sql": {{"        term_months,\n", "        term_months,\n        risk_grade,\n"}},
-				"models/staging/core_banking/_core_banking__models.yml": {{
-					"      - name: term_months\n        description: Contractual term in months.\n        data_type: number(38,0)\n",
-					"      - name: term_months\n        description: Contractual term in months.\n        data_type: number(38,0)\n      - name: risk_grade\n        data_type: varchar\n"}},
-			}},
-			want: []want{{
-				rule: RuleUnknownColumn, subject: "RAW.CORE_BANKING.LOANS.RISK_GRADE", severity: graph.SeverityError,
-				file: "models/staging/core_banking/stg_core_banking__loans.sql", line: 21, message: "reads column RISK_GRADE",
-			}},
-			wantExit: 1,
-		},
-		{
-			name: "read a relation that exists nowhere",
-			pr: prPatch{add: map[string]string{
-				"models/marts/fct_loan_fees.sql":  "select\n    fee_id,\n    loan_id,\n    fee_amount\nfrom RAW.CORE_BANKING.LOAN_FEES_V2\n",
-				"models/marts/_fct_loan_fees.yml": "version: 2\nmodels:\n  - name: fct_loan_fees\n    columns:\n      - name: fee_id\n        data_type: number\n      - name: loan_id\n        data_type: number\n      - name: fee_amount\n        data_type: number(18,2)\n",
-			}},
-			want: []want{{
-				rule: RuleDanglingRef, subject: ns + "RAW.CORE_BANKING.LOAN_FEES_V2", severity: graph.SeverityError,
-				file: "models/marts/fct_loan_fees.sql", line: 5,
-			}},
-			wantExit: 1,
-		},
-		{
-			name: "change a column's type",
-			pr:   interestRateAsText,
-			want: []want{{
-				rule: RuleTypeChanged, subject: fctLoans + ".INTEREST_RATE", severity: graph.SeverityWarning,
-				file: "models/marts/fct_loans.sql", message: "to TEXT",
-				affected: []string{ns + fctLoanRisk + ".INTEREST_RATE"},
-			}},
-			wantExit: 0, // a warning: exit 1 only with --fail-on warning
-		},
-		{
-			name: "break an enforced contract",
-			pr: prPatch{lenient: true, edits: map[string][][2]string{
-				"models/marts/fct_loan_risk.sql": {{
-					",\n    (loans.days_past_due >= 90 or loans.is_written_off)                     as is_default", ""}},
-			}},
-			want: []want{{
-				rule: RuleContractViolation, subject: fctLoanRisk, severity: graph.SeverityError,
-				file: "models/marts/fct_loan_risk.sql", message: "declared but not produced by the SQL: IS_DEFAULT",
-			}},
-			wantExit: 1,
-		},
-		{
-			name: "create a cycle",
-			pr: prPatch{lenient: true, edits: map[string][][2]string{
-				"models/staging/core_banking/stg_core_banking__loans.sql": {{
-					"from {{ source('core_banking', 'loans') }}",
-					"from {{ source('core_banking', 'loans') }} where loan_id not in (select loan_id from {{ ref('fct_loans') }})"}},
-			}},
-			want: []want{{
-				rule: RuleCycle, subject: "model.acme_risk.fct_loans", severity: graph.SeverityError,
-				file:    "models/marts/fct_loans.sql",
-				message: "dependency cycle: model.acme_risk.fct_loans -> model.acme_risk.int_loans__with_reference -> model.acme_risk.stg_core_banking__loans -> model.acme_risk.fct_loans",
-			}},
-			wantExit: 1,
-		},
-	}
-	for _, tc := range tests {
+	for _, tc := range demoRuleCases {
 		t.Run(tc.name, func(t *testing.T) {
 			pr := prBuild(t, base.account, tc.pr)
 			fs := Run(Input{Base: base.g, PR: pr.g, Project: pr.project, Outputs: pr.outputs})
