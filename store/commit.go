@@ -73,12 +73,15 @@ func (s *Store) ReplaceSource(ctx context.Context, extractor string, g *graph.Gr
 	return st, nil
 }
 
-// Expire ends the edges that have not been seen for retention before now
+// Expire ends the edges that have not been seen for retention
 // (DefaultRetention if retention is 0): evidence from incremental
 // extractors whose last seen time (or, when the source gave none, the time
-// it was last committed) is before now-retention no longer counts, and an
-// edge left without evidence ends at now. Evidence of replace-mode
-// extractors (see ReplaceSource) never expires.
+// it was last committed) is more than retention before that source's newest
+// observation (or now, if that is earlier) no longer counts, and an edge
+// left without evidence ends at now. Measuring each source on its own
+// clock keeps an old export, or a log that stopped arriving, from ageing
+// away on weft's clock. Evidence of replace-mode extractors (see
+// ReplaceSource) never expires.
 func (s *Store) Expire(ctx context.Context, now time.Time, retention time.Duration) (CommitStats, error) {
 	if retention == 0 {
 		retention = DefaultRetention
@@ -96,9 +99,33 @@ func (s *Store) Expire(ctx context.Context, now time.Time, retention time.Durati
 		if err != nil {
 			return err
 		}
+		// Each source's clock is its own newest observation: an export of
+		// last year's query log, or a log that stopped arriving, does not
+		// age away on weft's clock. "Not seen for retention" means not seen
+		// in the retention before the newest thing that source saw (or now,
+		// whichever is earlier).
+		for _, q := range []string{
+			`CREATE TEMP TABLE IF NOT EXISTS expire_cutoffs (source TEXT PRIMARY KEY, cutoff INTEGER NOT NULL)`,
+			`DELETE FROM temp.expire_cutoffs`,
+			`INSERT INTO temp.expire_cutoffs (source, cutoff)
+SELECT source, MIN(?1, MAX(seen)) - ?2 FROM (
+	SELECT source, CASE WHEN last_seen <> 0 THEN last_seen ELSE recorded_at END AS seen FROM edge_evidence
+	UNION ALL
+	SELECT source, CASE WHEN last_seen <> 0 THEN last_seen ELSE recorded_at END AS seen FROM column_edge_evidence
+) GROUP BY source`,
+		} {
+			var args []any
+			if strings.Contains(q, "?") {
+				args = []any{nanos(now), int64(retention)}
+			}
+			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+				return fmt.Errorf("source horizons: %w", err)
+			}
+		}
 		pred := func(a string) string {
 			return fmt.Sprintf("%[1]s.source NOT IN (SELECT name FROM extractors WHERE mode = 'replace')"+
-				" AND (CASE WHEN %[1]s.last_seen <> 0 THEN %[1]s.last_seen ELSE %[1]s.recorded_at END) < ?2", a)
+				" AND (CASE WHEN %[1]s.last_seen <> 0 THEN %[1]s.last_seen ELSE %[1]s.recorded_at END)"+
+				" < COALESCE((SELECT c.cutoff FROM temp.expire_cutoffs c WHERE c.source = %[1]s.source), ?2)", a)
 		}
 		if st.EndedEdges, err = retire(ctx, tx, tableEdges(), pred, at, cutoff); err != nil {
 			return err

@@ -402,6 +402,40 @@ func TestExpire(t *testing.T) {
 	}
 }
 
+// An export of an old query log keeps its edges: a source ages on its own
+// newest observation, not on weft's clock.
+func TestExpireMeasuresEachSourceOnItsOwnClock(t *testing.T) {
+	s := openTest(t)
+	ctx := t.Context()
+	a, b, c := ds(sf, "A"), ds(sf, "B"), ds(sf, "C")
+	lastYear := t0.Add(-365 * 24 * hour)
+	q := graph.New()
+	q.AddEdge(a, b, graph.Evidence{Extractor: "snowflake", Origin: "q1", LastSeen: lastYear.Add(-40 * 24 * hour), Count: 1})
+	q.AddEdge(b, c, graph.Evidence{Extractor: "snowflake", Origin: "q2", LastSeen: lastYear, Count: 1})
+	if _, err := s.Commit(ctx, "snowflake", q, lastYear, CommitOptions{Now: t0}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.Expire(ctx, t0, 30*24*hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// q2 is the source's newest observation: kept. q1 is 40 days older
+	// than it: ended.
+	if st.EndedEdges != 1 {
+		t.Errorf("Expire ended %d edges, want 1 (the one 40 days older than the source's newest)", st.EndedEdges)
+	}
+	g, err := s.Graph(ctx, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := g.Edges[graph.EdgeID{From: b, To: c}]; !ok {
+		t.Error("the source's newest edge expired on weft's clock")
+	}
+	if _, ok := g.Edges[graph.EdgeID{From: a, To: b}]; ok {
+		t.Error("an edge unseen for 40 days of the source's own time did not expire")
+	}
+}
+
 func TestClockGoesBackwards(t *testing.T) {
 	s := openTest(t)
 	ctx := t.Context()

@@ -1,6 +1,7 @@
 package weave
 
 import (
+	"slices"
 	"strings"
 	"sync"
 
@@ -42,8 +43,10 @@ func newCatalog(g *graph.Graph) *catalog {
 	return c
 }
 
-// addSchema adds the datasets of g that the catalog does not know, for
-// lookup only.
+// addSchema adds the datasets of g, for lookup only. A dataset the batch
+// knows too keeps the longer column list first (a batch often lists only
+// the columns a query touched, as Snowflake's access history does), then
+// the other list's extra columns.
 func (c *catalog) addSchema(g *graph.Graph) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -52,8 +55,27 @@ func (c *catalog) addSchema(g *graph.Graph) {
 		for _, col := range d.Columns {
 			cols = append(cols, col.Name)
 		}
+		if e, ok := c.ns(id.Namespace).exact[id.Name]; ok {
+			e.cols = unionColumns(cols, e.cols)
+			continue
+		}
 		c.addLocked(id, cols)
 	}
+}
+
+// unionColumns returns the longer of a and b, then the other's columns it
+// lacks (compared case-insensitively), in order.
+func unionColumns(a, b []string) []string {
+	if len(b) > len(a) {
+		a, b = b, a
+	}
+	out := slices.Clone(a)
+	for _, col := range b {
+		if !slices.ContainsFunc(out, func(x string) bool { return strings.EqualFold(x, col) }) {
+			out = append(out, col)
+		}
+	}
+	return out
 }
 
 func (c *catalog) ns(name string) *nsCatalog {
