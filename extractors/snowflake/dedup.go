@@ -3,6 +3,7 @@ package snowflake
 import (
 	"cmp"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -117,9 +118,12 @@ func (d *dedup) add(r Row) {
 	if !r.FirstStart.IsZero() {
 		start = d.w.chunkStart(r.FirstStart)
 	}
-	ck := start.UnixNano()
+	// Chunks start on whole minutes (or at the window's start), so Unix
+	// seconds tell them apart and, unlike UnixNano, keep their order for
+	// any year an export can spell. Rows without a time come first.
+	ck := start.Unix()
 	if start.IsZero() {
-		ck = 0
+		ck = math.MinInt64
 	}
 	c := d.chunks[ck]
 	if c == nil {

@@ -237,3 +237,38 @@ func jsonText(v json.RawMessage) (string, bool, error) {
 	}
 	return string(v), false, nil
 }
+
+// TestExportFarDates: chunks come in time order, with watermarks that
+// never go back, even for years outside UnixNano's range (1678 to 2262),
+// which a mangled or placeholder timestamp can give.
+func TestExportFarDates(t *testing.T) {
+	dir := t.TempDir()
+	data := `{"QUERY_ID":"q1","QUERY_TEXT":"insert into a.b.c select 1","START_TIME":"2025-01-01"}
+{"QUERY_ID":"q2","QUERY_TEXT":"insert into a.b.d select 1","START_TIME":"2300-01-01"}
+{"QUERY_ID":"q3","QUERY_TEXT":"insert into a.b.e select 1","START_TIME":"1600-01-01"}
+{"QUERY_ID":"q4","QUERY_TEXT":"insert into a.b.f select 1","START_TIME":"9999-01-01"}
+{"QUERY_ID":"q5","QUERY_TEXT":"insert into a.b.g select 1"}
+{"QUERY_ID":"q6","QUERY_TEXT":"insert into a.b.h select 1","START_TIME":"1970-01-01"}
+`
+	if err := os.WriteFile(filepath.Join(dir, "far.jsonl"), []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(Config{Account: "acme-x", Export: "far.jsonl", Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, b := range collect(t, e) {
+		wm := "-"
+		if !b.Watermark.IsZero() {
+			wm = b.Watermark.Format("2006-01-02")
+		}
+		for _, st := range b.Statements {
+			got = append(got, wm+" "+st.Origin.QueryID)
+		}
+	}
+	want := []string{"- q5", "1600-01-02 q3", "1970-01-02 q6", "2025-01-02 q1", "2300-01-02 q2", "9999-01-02 q4"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("batches (-want +got):\n%s", diff)
+	}
+}

@@ -5,10 +5,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -27,9 +29,14 @@ func exportSeeds(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Add(demo)
-	for line := range bytes.Lines(demo) {
+	// the demo's lines one by one and a few at a time: whole files make
+	// the fuzzer crawl
+	lines := slices.Collect(bytes.Lines(demo))
+	for i, line := range lines {
 		f.Add(line)
+		if i%8 == 0 {
+			f.Add(bytes.Join(lines[i:min(i+4, len(lines))], nil))
+		}
 	}
 	var demoCSV bytes.Buffer
 	if err := writeDemoCSV(&demoCSV); err != nil {
@@ -40,16 +47,16 @@ func exportSeeds(f *testing.F) {
 		f.Fatal(err)
 	}
 	for _, b := range [][]byte{demoCSV.Bytes(), dedupCSV} {
-		f.Add(b)
-		// the header and first record alone
-		if lines := bytes.SplitAfterN(b, []byte("\n"), 3); len(lines) == 3 {
-			f.Add(bytes.Join(lines[:2], nil))
+		// the header and a few records
+		if lines := bytes.SplitAfterN(b, []byte("\n"), 6); len(lines) == 6 {
+			f.Add(bytes.Join(lines[:5], nil))
 		}
 	}
 	for _, s := range []string{
 		"{\"QUERY_ID\":\"a\",\"QUERY_TEXT\":\"x\"}\n{\"QUERY_ID\":\n",
 		"{\"QUERY_ID\":\"a\",\"QUERY_TEXT\":\"x\",\"START_TIME\":\"yesterday\"}\n",
 		"{\"QUERY_TEXT\":\"insert into a select 1\",\"START_TIME\":1719792000}\n\n{\"QUERY_TEXT\":\"insert into a select 2\"}",
+		"{\"QUERY_TEXT\":\"insert into a select 1\",\"START_TIME\":\"2300-01-01\"}\n{\"QUERY_TEXT\":\"insert into b select 1\",\"START_TIME\":\"2025-01-01\"}\n",
 		"a,b\n1,2\n",
 		"QUERY_TEXT,QUERY_COUNT\nselect 1,many\n",
 		"QUERY_TEXT,START_TIME\n\"insert into a\nselect 1\",2024-07-01\n\"a\"b\",\n",
@@ -86,6 +93,7 @@ func checkExportErr(t *testing.T, data []byte, err error) {
 func FuzzExportReader(f *testing.F) {
 	exportSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
+		defer watchdog(data)()
 		rd, err := newExportReader(fuzzName, bytes.NewReader(data))
 		if err != nil {
 			checkExportErr(t, data, err)
@@ -118,6 +126,7 @@ func FuzzExportReader(f *testing.F) {
 func FuzzExport(f *testing.F) {
 	exportSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
+		defer watchdog(data)()
 		w := window{size: 24 * time.Hour, loc: time.UTC}
 		dd, err := readExport(context.Background(), fuzzName, bufio.NewReader(bytes.NewReader(data)), w, filter{}, queryTypes(true))
 		if err != nil {
@@ -139,6 +148,16 @@ func FuzzExport(f *testing.F) {
 			}
 		}
 	})
+}
+
+// watchdog crashes the fuzz worker when an input takes over 10 seconds,
+// so that the fuzzer records a hang as a failing input (it has no
+// timeout of its own). Call the returned func when done.
+func watchdog(data []byte) (stop func()) {
+	tm := time.AfterFunc(10*time.Second, func() {
+		panic(fmt.Sprintf("input of %d bytes still running after 10s: %q", len(data), data))
+	})
+	return func() { tm.Stop() }
 }
 
 func checkStatement(t *testing.T, s extractors.Statement) {
