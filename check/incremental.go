@@ -19,7 +19,7 @@ type BuildOptions struct {
 	Full bool
 	// Workers is weave's parallelism; 0 means one per CPU.
 	Workers int
-	// Logger receives progress at debug level; nil discards.
+	// Logger is told at info level how much was analysed; nil discards.
 	Logger *slog.Logger
 	// BaseOutputs are the base build's weave outputs when the base was
 	// built from a manifest (--base-manifest): then a reused model's output
@@ -110,7 +110,8 @@ func BuildPR(ctx context.Context, p *dbt.Project, base *graph.Graph, opts BuildO
 	}
 	analysed := len(plan.analyse) + len(again)
 	if opts.Logger != nil {
-		opts.Logger.Debug("incremental check", "statements", len(stmts), "analysed", analysed, "reused", len(stmts)-analysed)
+		opts.Logger.Info("incremental analysis: the SQL of changed models and their downstream parsed, the rest taken from the base",
+			"statements", len(stmts), "analysed", analysed, "reused", len(stmts)-analysed)
 	}
 	return &PRBuild{Graph: g, Outputs: outputs, Analysed: analysed, Reused: len(stmts) - analysed}, nil
 }
@@ -123,7 +124,7 @@ func buildFull(ctx context.Context, p *dbt.Project, stmts []extractors.Statement
 		return nil, err
 	}
 	if opts.Logger != nil {
-		opts.Logger.Debug("full check", "statements", len(stmts), "reason", reason)
+		opts.Logger.Info("full analysis", "statements", len(stmts), "reason", reason)
 	}
 	return &PRBuild{Graph: g, Outputs: w.Outputs(), Analysed: len(stmts), Full: true, FullReason: reason}, nil
 }
@@ -219,9 +220,14 @@ type buildPlan struct {
 
 func planBuild(p *dbt.Project, pg, base *graph.Graph, ix *baseIndex, stmts []extractors.Statement, baseOutputs map[graph.DatasetID][]string) *buildPlan {
 	baseByUID := byUniqueID(base)
-	// changed holds the datasets whose analysis, or whose columns as the
-	// analysis of their readers sees them, may differ from the base's.
+	// The analysis of a model's SQL depends on the SQL and on the columns
+	// the catalog gives each relation it reads: a node's own columns
+	// (catalog.json, YAML), or for a model without any, its SQL's output
+	// columns. changed holds the models whose own analysis may differ from
+	// the base's; visible the datasets whose columns, as their readers'
+	// analysis sees them, may differ.
 	changed := map[graph.DatasetID]bool{}
+	visible := map[graph.DatasetID]bool{}
 	prDeps := map[string]map[graph.DatasetID]bool{}
 	for _, e := range pg.Edges {
 		for _, ev := range e.Evidence {
@@ -235,6 +241,10 @@ func planBuild(p *dbt.Project, pg, base *graph.Graph, ix *baseIndex, stmts []ext
 			}
 		}
 	}
+	ownColumns := func(id graph.DatasetID) bool {
+		d := pg.Datasets[id]
+		return d != nil && len(d.Columns) > 0
+	}
 	packages := map[string]bool{}
 	for _, n := range p.Nodes {
 		packages[n.PackageName] = true
@@ -245,25 +255,20 @@ func planBuild(p *dbt.Project, pg, base *graph.Graph, ix *baseIndex, stmts []ext
 		bid, ok := baseByUID[n.UniqueID]
 		bd := base.Datasets[id]
 		if !ok || bid != id || bd == nil {
-			changed[id] = true // new, or builds another relation
+			changed[id], visible[id] = true, true // new, or builds another relation
 			continue
 		}
 		if !sameDeps(prDeps[n.UniqueID], ix.deps[n.UniqueID]) {
 			changed[id] = true
-			continue
 		}
 		if j, isJob := pg.Jobs[p.JobID(n)]; isJob {
 			if bj := base.Jobs[p.JobID(n)]; bj == nil || bj.SQL != j.SQL {
 				changed[id] = true
-				continue
 			}
 		}
-		// What the analysis of a reader sees: the node's own columns, or
-		// for a model without any, its SQL's (checked by its own
-		// analysis).
-		cols := pg.Datasets[id].Columns
-		if (len(cols) > 0 || n.ResourceType != "model") && !sameColumnNames(cols, bd.Columns) {
-			changed[id] = true
+		// A model without columns of its own is compared by its analysis.
+		if cols := pg.Datasets[id].Columns; (len(cols) > 0 || n.ResourceType != "model") && !sameColumnNames(cols, bd.Columns) {
+			changed[id], visible[id] = true, true
 		}
 	}
 	// Relations models read by name that production knows the columns of
@@ -271,7 +276,7 @@ func planBuild(p *dbt.Project, pg, base *graph.Graph, ix *baseIndex, stmts []ext
 	for from := range ix.down {
 		if _, inPR := pg.Datasets[from]; !inPR {
 			if bd := base.Datasets[from]; bd != nil && len(bd.Columns) > 0 {
-				changed[from] = true
+				visible[from] = true
 			}
 		}
 	}
@@ -279,33 +284,39 @@ func planBuild(p *dbt.Project, pg, base *graph.Graph, ix *baseIndex, stmts []ext
 	for uid, bid := range baseByUID {
 		parts := strings.SplitN(uid, ".", 3)
 		if len(parts) == 3 && packages[parts[1]] && p.Node(uid) == nil {
-			changed[bid] = true
+			visible[bid] = true
 		}
 	}
-	// Everything downstream of a change, through the PR's depends_on and
-	// the base's dbt edges (a model can read a relation by name).
+	// A changed model without columns of its own shows its readers other
+	// columns; so does a reader of such a change, and so on. A model with
+	// columns of its own stops the wave: its readers see those.
+	var queue []graph.DatasetID
+	for id := range changed {
+		if !ownColumns(id) {
+			visible[id] = true
+		}
+	}
+	for id := range visible {
+		queue = append(queue, id)
+	}
 	down := map[graph.DatasetID][]graph.DatasetID{}
 	for id := range pg.Edges {
 		down[id.From] = append(down[id.From], id.To)
-	}
-	dirty := map[graph.DatasetID]bool{}
-	var queue []graph.DatasetID
-	for id := range changed {
-		dirty[id] = true
-		queue = append(queue, id)
 	}
 	for len(queue) > 0 {
 		id := queue[0]
 		queue = queue[1:]
 		for _, list := range [][]graph.DatasetID{down[id], ix.down[id]} {
 			for _, to := range list {
-				if !dirty[to] {
-					dirty[to] = true
+				changed[to] = true
+				if !visible[to] && !ownColumns(to) {
+					visible[to] = true
 					queue = append(queue, to)
 				}
 			}
 		}
 	}
+	dirty := changed
 
 	plan := &buildPlan{
 		outputs: map[graph.DatasetID][]string{},

@@ -72,7 +72,22 @@ func TestIncrementalMatchesFullSynthetic(t *testing.T) {
 	if err := dbtgen.Generate(&buf, dbtgen.Options{Models: 300, Sources: 40, Columns: 8, SQL: true, Seed: 7}); err != nil {
 		t.Fatal(err)
 	}
-	gen := buf.Bytes()
+	for _, documented := range []bool{true, false} {
+		gen := buf.Bytes()
+		if !documented {
+			// No model documents its columns: what readers see of a
+			// model is its SQL's output.
+			gen = editNodes(t, gen, func(nodes manifestNodes) {
+				for _, n := range nodes {
+					n["columns"] = json.RawMessage("{}")
+				}
+			})
+		}
+		t.Run(fmt.Sprintf("documented=%v", documented), func(t *testing.T) { checkSyntheticPRs(t, gen) })
+	}
+}
+
+func checkSyntheticPRs(t *testing.T, gen []byte) {
 	docs := manifestDoc(t, gen)
 	// The base: one model computes a constant column no YAML documents,
 	// so that only its SQL knows it (the base graph has no edge into it).

@@ -31,6 +31,7 @@ type checkOptions struct {
 	format       string
 	failOn       string
 	output       string
+	full         bool
 }
 
 // exitError carries an exit code other than the default failure code:
@@ -71,6 +72,8 @@ Rules (each finding names its rule):
 The production graph is --base (a graph.json from weft snapshot), --store (the
 database weft extract keeps), or --base-manifest (the production manifest,
 dbt only). What a model provides is read from its compiled SQL, not its YAML.
+Only the models the PR changes, and those downstream of them, are analysed
+again; the rest keep production's analysis (--full analyses everything).
 
 Exit codes: 0 when no finding is at or above --fail-on, 1 when one is,
 2 for bad flags or unreadable input.`),
@@ -83,7 +86,10 @@ Exit codes: 0 when no finding is at or above --fail-on, 1 when one is,
     --format markdown --fail-on warning -o weft-check.md
 
   # dbt only: compare with the production manifest
-  weft check --manifest target/manifest.json --base-manifest prod/manifest.json`),
+  weft check --manifest target/manifest.json --base-manifest prod/manifest.json
+
+  # analyse every model's SQL again instead of only what the PR changed
+  weft check --manifest target/manifest.json --base prod-graph.json --full`),
 		Args: exactArgs(0, "no arguments (inputs are given with flags)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.io = a.io
@@ -108,6 +114,7 @@ Exit codes: 0 when no finding is at or above --fail-on, 1 when one is,
 	f.StringVar(&opts.format, "format", "text", "report format: "+strings.Join(check.Formats, ", "))
 	f.StringVar(&opts.failOn, "fail-on", "error", "lowest severity that fails the check: error or warning")
 	f.StringVarP(&opts.output, "output", "o", "-", "write the report to `file` (- for stdout)")
+	f.BoolVar(&opts.full, "full", false, "analyse the SQL of every model, not only what the pull request changed")
 	return cmd
 }
 
@@ -149,11 +156,15 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 	if account == "" {
 		account = accountFromBase(base)
 	}
-	pr, err := buildDBT(ctx, opts.logger, opts.manifest, opts.catalog, account)
+	proj, err := loadDBT(ctx, opts.manifest, opts.catalog, account)
 	if err != nil {
 		return inputError(err)
 	}
-	findings := check.Run(check.Input{Base: base, PR: pr.graph, Project: pr.project, Outputs: pr.outputs, BaseOutputs: baseOutputs})
+	pr, err := check.BuildPR(ctx, proj, base, check.BuildOptions{Full: opts.full, Logger: opts.logger, BaseOutputs: baseOutputs})
+	if err != nil {
+		return inputError(err)
+	}
+	findings := check.Run(check.Input{Base: base, PR: pr.Graph, Project: proj, Outputs: pr.Outputs, BaseOutputs: baseOutputs})
 	report := check.NewReport(baseName, findings)
 	write := func(w io.Writer) error { return check.Write(w, opts.format, report) }
 	if opts.output == "-" || opts.output == "" {
@@ -225,13 +236,18 @@ type dbtBuild struct {
 	outputs map[graph.DatasetID][]string
 }
 
-// buildDBT loads a dbt project and weaves its column-level graph.
-func buildDBT(ctx context.Context, logger *slog.Logger, manifest, catalog, account string) (dbtBuild, error) {
+// loadDBT loads a dbt project's artifacts.
+func loadDBT(ctx context.Context, manifest, catalog, account string) (*dbt.Project, error) {
 	ex, err := dbt.New(dbt.Config{Manifest: manifest, Catalog: catalog, Account: account})
 	if err != nil {
-		return dbtBuild{}, err
+		return nil, err
 	}
-	p, err := ex.Load(ctx)
+	return ex.Load(ctx)
+}
+
+// buildDBT loads a dbt project and weaves its column-level graph.
+func buildDBT(ctx context.Context, logger *slog.Logger, manifest, catalog, account string) (dbtBuild, error) {
+	p, err := loadDBT(ctx, manifest, catalog, account)
 	if err != nil {
 		return dbtBuild{}, err
 	}
