@@ -182,6 +182,9 @@ type taskRef struct {
 	Kind      string // sql_query, sql_file, sql_alert, sql_dashboard, dbt
 	QueryID   string // saved query of a sql_task.query
 	File      string // sql_task.file path
+	// DBTCatalog and DBTSchema are a dbt_task's catalog and schema: the
+	// defaults of its project's statements.
+	DBTCatalog, DBTSchema string
 	Start     time.Time
 	End       time.Time
 }
@@ -346,6 +349,7 @@ func (d *decoder) addTask(g *graph.Graph, r jobs.Run, parent graph.JobID, t jobs
 	}
 	if t.DbtTask != nil {
 		ref.Kind = "dbt"
+		ref.DBTCatalog, ref.DBTSchema = t.DbtTask.Catalog, t.DbtTask.Schema
 	}
 	g.AddJob(graph.Job{ID: job, Type: jobTypeTask, Properties: jp})
 
@@ -474,7 +478,8 @@ func (d *decoder) addRunOutput(g *graph.Graph, b *extractors.Batch, ref taskRef,
 	}
 	if out.DbtOutput != nil && out.DbtOutput.ArtifactsLink != "" {
 		// The link is a presigned URL: a credential. Record only that
-		// artifacts exist.
+		// artifacts exist; reading them (Extractor.dbtArtifacts) turns
+		// this into "read" or "unavailable".
 		if r := g.Runs[itoa(ref.TaskRunID)]; r != nil {
 			r.Properties = mergeProp(r.Properties, "dbt_artifacts", "available")
 		}

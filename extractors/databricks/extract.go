@@ -37,6 +37,8 @@ type Extractor struct {
 	// window, and the SDK config loaders (nil: env and ~/.databrickscfg).
 	now        func() time.Time
 	sdkLoaders []config.Loader
+	// artifactsLimit bounds a dbt artifacts archive (tests lower it).
+	artifactsLimit int64
 }
 
 var _ extractors.Extractor = (*Extractor)(nil)
@@ -60,7 +62,7 @@ func New(cfg Config) (*Extractor, error) {
 	if cfg.Chunk == 0 {
 		cfg.Chunk = DefaultChunk
 	}
-	return &Extractor{cfg: cfg, host: host, ns: ns, now: time.Now}, nil
+	return &Extractor{cfg: cfg, host: host, ns: ns, now: time.Now, artifactsLimit: defaultArtifactsLimit}, nil
 }
 
 // Namespace returns the OpenLineage namespace of the workspace's datasets,
@@ -77,6 +79,10 @@ type source interface {
 	listRuns(ctx context.Context, from, to time.Time, fn func(jobs.BaseRun) error) error
 	getRun(ctx context.Context, b jobs.BaseRun) (jobs.Run, error)
 	runOutput(ctx context.Context, taskRunID int64) (*jobs.RunOutput, error)
+	// dbtArtifacts returns the dbt artifacts of a dbt task run, or nil
+	// when there are none. out is the run's output (may be nil). An
+	// *artifactsUnavailable error is a finding, not a failure.
+	dbtArtifacts(ctx context.Context, ref taskRef, out *jobs.RunOutput) (*dbtFiles, error)
 	savedQuery(ctx context.Context, id string) (*savedQuery, error)
 	lineage(ctx context.Context, kind string, from, to time.Time, fn func(columns []string, rd *resultData) error) error
 	restTargets(ctx context.Context, tables []string) ([]string, [][2]string, error)
@@ -128,7 +134,7 @@ func (e *Extractor) Extract(ctx context.Context, emit func(extractors.Batch) err
 	}
 	var src source
 	if e.cfg.Export != "" {
-		o, err := openExport(e.cfg.Export)
+		o, err := openExport(e.cfg.Export, e.artifactsLimit)
 		if err != nil {
 			return err
 		}
@@ -324,7 +330,8 @@ func (e *Extractor) window(ctx context.Context, src source, d *decoder, w window
 }
 
 // taskSQL finds the SQL a sql_task ran: the executed text from
-// runs/get-output, else the saved query's text.
+// runs/get-output, else the saved query's text; for a dbt_task, the dbt
+// project in its artifacts.
 func (e *Extractor) taskSQL(ctx context.Context, src source, d *decoder, b *extractors.Batch, ref taskRef) error {
 	g := b.Graph
 	n := len(b.Statements)
@@ -335,7 +342,10 @@ func (e *Extractor) taskSQL(ctx context.Context, src source, d *decoder, b *extr
 	if out != nil {
 		d.addRunOutput(g, b, ref, *out)
 	}
-	if len(b.Statements) > n || ref.Kind == "dbt" || ref.Kind == "sql_alert" || ref.Kind == "sql_dashboard" {
+	if ref.Kind == "dbt" {
+		return e.dbtArtifacts(ctx, src, d, b, ref, out)
+	}
+	if len(b.Statements) > n || ref.Kind == "sql_alert" || ref.Kind == "sql_dashboard" {
 		return nil
 	}
 	if ref.QueryID != "" {

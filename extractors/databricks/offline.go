@@ -2,6 +2,7 @@ package databricks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -94,20 +95,64 @@ type offline struct {
 	dir   string
 	files map[string][]exportFile // by kind, sorted by name
 	// indexes built on first use
-	runs    map[int64]exportFile
-	outputs map[int64]exportFile
-	queries map[string]savedQuery
+	runs      map[int64]exportFile
+	outputs   map[int64]exportFile
+	artifacts map[int64]exportFile // dbt-artifacts-<task_run_id>.tar.gz or folder
+	queries   map[string]savedQuery
+	limit     int64 // of one dbt artifacts archive
 }
 
-func openExport(dir string) (*offline, error) {
+// dbtArtifactsPrefix names the dbt artifacts of a dbt task run in an
+// export: dbt-artifacts-<task_run_id>.tar.gz (the archive behind the run
+// output's artifacts_link, as downloaded) or a folder
+// dbt-artifacts-<task_run_id>/ holding the unpacked archive
+// (target/manifest.json, and optionally catalog.json and run_results.json
+// next to it).
+const dbtArtifactsPrefix = "dbt-artifacts-"
+
+// artifactsID returns the task run id of a dbt artifacts archive or
+// folder name; ok is false for other names.
+func artifactsID(name string, dir bool) (id int64, ok bool, err error) {
+	if !strings.HasPrefix(name, dbtArtifactsPrefix) {
+		return 0, false, nil
+	}
+	rest := strings.TrimPrefix(name, dbtArtifactsPrefix)
+	if !dir {
+		var cut bool
+		for _, ext := range []string{".tar.gz", ".tgz", ".tar"} {
+			if r, found := strings.CutSuffix(rest, ext); found {
+				rest, cut = r, true
+				break
+			}
+		}
+		if !cut {
+			return 0, false, nil
+		}
+	}
+	id, err = strconv.ParseInt(rest, 10, 64)
+	if err != nil {
+		return 0, true, fmt.Errorf("name must be %s<task_run_id>.tar.gz (or a folder %s<task_run_id>) with a numeric run id", dbtArtifactsPrefix, dbtArtifactsPrefix)
+	}
+	return id, true, nil
+}
+
+func openExport(dir string, limit int64) (*offline, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("databricks export: %w", err)
 	}
-	o := &offline{dir: dir, files: map[string][]exportFile{}, runs: map[int64]exportFile{}, outputs: map[int64]exportFile{}}
+	o := &offline{dir: dir, files: map[string][]exportFile{}, runs: map[int64]exportFile{}, outputs: map[int64]exportFile{},
+		artifacts: map[int64]exportFile{}, limit: limit}
 	var unknown []string
 	for _, e := range entries {
 		name := e.Name()
+		if id, ok, err := artifactsID(name, e.IsDir()); ok {
+			if err != nil {
+				return nil, fmt.Errorf("%s: %v", filepath.Join(dir, name), err)
+			}
+			o.artifacts[id] = exportFile{name: name, path: filepath.Join(dir, name), kind: "dbt-artifacts"}
+			continue
+		}
 		if e.IsDir() || !strings.HasSuffix(name, ".json") {
 			continue // READMEs and the like
 		}
@@ -274,6 +319,46 @@ func (o *offline) runOutput(ctx context.Context, taskRunID int64) (*jobs.RunOutp
 	}
 	out, err := decodeRunOutput(f.path, data)
 	return &out, err
+}
+
+// dbtArtifacts reads the recorded dbt artifacts of a dbt task run, whether
+// or not its recorded output has an artifacts link (exports should not
+// keep the link: it is a credential).
+func (o *offline) dbtArtifacts(ctx context.Context, ref taskRef, out *jobs.RunOutput) (*dbtFiles, error) {
+	f, ok := o.artifacts[ref.TaskRunID]
+	if !ok {
+		return nil, nil
+	}
+	var found map[string][]byte
+	fi, err := os.Stat(f.path)
+	if err != nil {
+		return nil, fmt.Errorf("databricks export: %w", err)
+	}
+	if fi.IsDir() {
+		found, err = readArtifactsDir(ctx, f.path, o.limit)
+	} else {
+		var r *os.File
+		if r, err = os.Open(f.path); err != nil {
+			return nil, fmt.Errorf("databricks export: %w", err)
+		}
+		defer r.Close()
+		found, err = readArtifactsArchive(r, o.limit)
+	}
+	if errors.Is(err, errTooLarge) {
+		return nil, &artifactsUnavailable{fmt.Sprintf("%s is over weft's limit of %d bytes", f.name, o.limit)}
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("%s: databricks run %d: dbt artifacts: %v", f.path, ref.TaskRunID, err)
+	}
+	files, ok := pickArtifacts(found)
+	if !ok {
+		return nil, &artifactsUnavailable{fmt.Sprintf("%s has no manifest.json (want target/manifest.json)", f.name)}
+	}
+	files.from = f.name
+	return &files, nil
 }
 
 func (o *offline) savedQuery(ctx context.Context, id string) (*savedQuery, error) {

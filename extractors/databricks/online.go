@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -12,6 +15,7 @@ import (
 	sdk "github.com/databricks/databricks-sdk-go"
 	"github.com/databricks/databricks-sdk-go/apierr"
 	"github.com/databricks/databricks-sdk-go/client"
+	"github.com/databricks/databricks-sdk-go/logger"
 	"github.com/databricks/databricks-sdk-go/service/catalog"
 	"github.com/databricks/databricks-sdk-go/service/jobs"
 	"github.com/databricks/databricks-sdk-go/service/sql"
@@ -228,9 +232,12 @@ func (o *online) getRun(ctx context.Context, b jobs.BaseRun) (jobs.Run, error) {
 // it (expired after ~60 days, or not a task run).
 func (o *online) runOutput(ctx context.Context, taskRunID int64) (*jobs.RunOutput, error) {
 	var out *jobs.RunOutput
+	// A dbt task's output holds a presigned link, which the SDK's debug
+	// log of the response must not show.
+	lctx := logger.NewContext(ctx, scrubLogger{logger.Get(ctx)})
 	err := o.retry(ctx, func() error {
 		var err error
-		out, err = o.w.Jobs.GetRunOutput(ctx, jobs.GetRunOutputRequest{RunId: taskRunID})
+		out, err = o.w.Jobs.GetRunOutput(lctx, jobs.GetRunOutputRequest{RunId: taskRunID})
 		return err
 	})
 	if err != nil {
@@ -468,3 +475,187 @@ func (o *online) openLineage(ctx context.Context) ([]olEvent, error) { return ni
 // pipelines returns no pipeline definitions: UC lineage names pipelines by
 // id, which is enough to link rows.
 func (o *online) pipelines(ctx context.Context) ([]pipelineInfo, error) { return nil, nil }
+
+// artifactsClient downloads dbt artifacts from their presigned link. It is
+// not the workspace's API client: the link points at cloud storage and
+// carries its own credential, so the workspace token must not go with it.
+// It uses the SDK config's transport when one is set (proxies, tests).
+func (o *online) artifactsClient() *http.Client {
+	rt := o.w.Config.HTTPTransport
+	if rt == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.ResponseHeaderTimeout = time.Minute
+		t.TLSHandshakeTimeout = 30 * time.Second
+		rt = t
+	}
+	return &http.Client{
+		Transport: rt,
+		Timeout:   30 * time.Minute, // a 512 MiB archive at a slow 300 KiB/s
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) >= 5 {
+				return errors.New("stopped after 5 redirects")
+			}
+			return nil
+		},
+	}
+}
+
+// dbtArtifacts downloads the archive behind a dbt task output's
+// artifacts_link (with its artifacts_headers) and reads the dbt artifacts
+// in it. The link and the headers are credentials: no error, finding or
+// log line carries them. 4xx answers (an expired or forbidden link) are
+// *artifactsUnavailable; 5xx answers and network errors are retried within
+// the retry budget, then fail.
+func (o *online) dbtArtifacts(ctx context.Context, ref taskRef, out *jobs.RunOutput) (*dbtFiles, error) {
+	if out == nil || out.DbtOutput == nil || out.DbtOutput.ArtifactsLink == "" {
+		return nil, nil
+	}
+	link, headers := out.DbtOutput.ArtifactsLink, out.DbtOutput.ArtifactsHeaders
+	files, err := o.downloadArtifacts(ctx, link, headers)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		var un *artifactsUnavailable
+		if errors.As(err, &un) {
+			return nil, &artifactsUnavailable{scrub(un.reason, link, headers)}
+		}
+		return nil, fmt.Errorf("databricks run %d: dbt artifacts: %s", ref.TaskRunID, scrub(err.Error(), link, headers))
+	}
+	return files, nil
+}
+
+func (o *online) downloadArtifacts(ctx context.Context, link string, headers map[string]string) (*dbtFiles, error) {
+	limit := o.e.artifactsLimit
+	u, err := url.Parse(link)
+	if err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return nil, &artifactsUnavailable{"the artifacts link is not an http(s) URL"}
+	}
+	client := o.artifactsClient()
+	deadline := time.Now().Add(o.retryBudget)
+	wait := 200 * time.Millisecond
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, link, nil)
+		if err != nil {
+			return nil, &artifactsUnavailable{"the artifacts link is not a valid URL"}
+		}
+		for k, v := range headers {
+			req.Header.Set(k, v)
+		}
+		resp, err := client.Do(req)
+		var retryable error
+		switch {
+		case err != nil:
+			// *url.Error repeats the URL: keep only the cause.
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				err = ue.Err
+			}
+			retryable = fmt.Errorf("download: %v", err)
+		case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
+			resp.Body.Close()
+			retryable = fmt.Errorf("download: the artifacts link answered %s", resp.Status)
+		case resp.StatusCode >= 400:
+			// Never read the body: storage errors echo the signature
+			// (S3's SignatureDoesNotMatch carries the string to sign).
+			resp.Body.Close()
+			return nil, &artifactsUnavailable{fmt.Sprintf("the artifacts link answered %s (links expire 30 minutes after runs/get-output; or the storage refuses it)", resp.Status)}
+		case resp.StatusCode != http.StatusOK:
+			resp.Body.Close()
+			return nil, fmt.Errorf("download: the artifacts link answered %s", resp.Status)
+		}
+		if retryable != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			if time.Now().Add(wait).After(deadline) {
+				return nil, retryable
+			}
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(wait):
+			}
+			wait = min(wait*2, 5*time.Second)
+			continue
+		}
+		defer resp.Body.Close()
+		if resp.ContentLength > limit {
+			return nil, &artifactsUnavailable{fmt.Sprintf("the archive is %d bytes, over weft's limit of %d", resp.ContentLength, limit)}
+		}
+		body := &limitedReader{r: resp.Body, n: limit}
+		found, err := readArtifactsArchive(body, limit)
+		if errors.Is(err, errTooLarge) || body.over {
+			return nil, &artifactsUnavailable{fmt.Sprintf("the archive (or a file in it) is over weft's limit of %d bytes", limit)}
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, fmt.Errorf("the archive from the artifacts link: %v", err)
+		}
+		f, ok := pickArtifacts(found)
+		if !ok {
+			return nil, &artifactsUnavailable{"the archive has no manifest.json (did the task's commands run dbt beyond \"dbt deps\"?)"}
+		}
+		f.from = "the artifacts link"
+		return &f, nil
+	}
+}
+
+// scrub removes the artifacts link, its parts and the artifacts headers'
+// values from a message, whatever library wrote it.
+func scrub(msg, link string, headers map[string]string) string {
+	secrets := []string{link, url.QueryEscape(link), strings.ReplaceAll(link, "&", `\u0026`)}
+	if u, err := url.Parse(link); err == nil {
+		secrets = append(secrets, u.RawQuery, u.Query().Encode(), u.Path, u.EscapedPath())
+		for _, vs := range u.Query() {
+			secrets = append(secrets, vs...)
+		}
+	}
+	for _, v := range headers {
+		secrets = append(secrets, v)
+	}
+	// Longest first, so that a part does not break up a longer match.
+	slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) })
+	for _, s := range secrets {
+		if len(s) >= 8 {
+			msg = strings.ReplaceAll(msg, s, "REDACTED")
+		}
+	}
+	return msg
+}
+
+// scrubLogger wraps the SDK's logger for runs/get-output calls: at debug
+// level the SDK logs response bodies, and a dbt task's output holds the
+// presigned artifacts link and its headers.
+type scrubLogger struct{ next logger.Logger }
+
+var (
+	reArtifactsLink    = regexp.MustCompile(`"artifacts_link"\s*:\s*"(?:[^"\\]|\\.)*"`)
+	reArtifactsHeaders = regexp.MustCompile(`"artifacts_headers"\s*:\s*\{[^}]*\}`)
+)
+
+func scrubOutput(s string) string {
+	s = reArtifactsLink.ReplaceAllString(s, `"artifacts_link": "REDACTED"`)
+	return reArtifactsHeaders.ReplaceAllString(s, `"artifacts_headers": "REDACTED"`)
+}
+
+func (l scrubLogger) Enabled(ctx context.Context, level logger.Level) bool {
+	return l.next.Enabled(ctx, level)
+}
+func (l scrubLogger) Tracef(ctx context.Context, format string, v ...any) {
+	l.next.Tracef(ctx, "%s", scrubOutput(fmt.Sprintf(format, v...)))
+}
+func (l scrubLogger) Debugf(ctx context.Context, format string, v ...any) {
+	l.next.Debugf(ctx, "%s", scrubOutput(fmt.Sprintf(format, v...)))
+}
+func (l scrubLogger) Infof(ctx context.Context, format string, v ...any) {
+	l.next.Infof(ctx, "%s", scrubOutput(fmt.Sprintf(format, v...)))
+}
+func (l scrubLogger) Warnf(ctx context.Context, format string, v ...any) {
+	l.next.Warnf(ctx, "%s", scrubOutput(fmt.Sprintf(format, v...)))
+}
+func (l scrubLogger) Errorf(ctx context.Context, format string, v ...any) {
+	l.next.Errorf(ctx, "%s", scrubOutput(fmt.Sprintf(format, v...)))
+}
