@@ -2,6 +2,7 @@ package databricks
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -74,6 +75,12 @@ func FuzzExport(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
 		name := names[int(which)%len(names)]
+		// The fuzzer has no timeout: crash the worker on a hang so that it
+		// records the input.
+		hang := time.AfterFunc(10*time.Second, func() {
+			panic(fmt.Sprintf("%s of %d bytes still extracting after 10s: %q", name, len(data), data))
+		})
+		defer hang.Stop()
 		dir := t.TempDir()
 		for n, b := range demo {
 			if n != name {
