@@ -185,8 +185,8 @@ type taskRef struct {
 	// DBTCatalog and DBTSchema are a dbt_task's catalog and schema: the
 	// defaults of its project's statements.
 	DBTCatalog, DBTSchema string
-	Start     time.Time
-	End       time.Time
+	Start                 time.Time
+	End                   time.Time
 }
 
 // baseRun converts a runs/list entry into the runs/get shape.

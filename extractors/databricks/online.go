@@ -581,7 +581,7 @@ func (o *online) downloadArtifacts(ctx context.Context, link string, headers map
 		}
 		defer resp.Body.Close()
 		if resp.ContentLength > limit {
-			return nil, &artifactsUnavailable{fmt.Sprintf("the archive is %d bytes, over weft's limit of %d", resp.ContentLength, limit)}
+			return nil, &artifactsUnavailable{fmt.Sprintf("the archive is %d bytes, over weft's limit of %d bytes", resp.ContentLength, limit)}
 		}
 		body := &limitedReader{r: resp.Body, n: limit}
 		found, err := readArtifactsArchive(body, limit)
