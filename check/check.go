@@ -159,12 +159,12 @@ type checker struct {
 	prByUID, baseByUID map[string]graph.DatasetID
 	// prNode maps a PR dataset to its dbt node.
 	prNode map[graph.DatasetID]*dbt.Node
-	// baseColDown indexes the base's column edges by upstream column
-	// (built on first use), baseDown its table edges; upCache holds
-	// upstreamOf's scans.
-	baseColDown map[graph.ColumnID][]*graph.ColumnEdge
-	baseDown    map[graph.DatasetID][]*graph.Edge
-	upCache     map[upKey]map[string][]*graph.ColumnEdge
+	// baseColDown indexes the base's column edges by upstream dataset,
+	// baseColUp by downstream dataset (both built on first use, in one
+	// pass), baseDown its table edges; upCache holds upstreamOf's results.
+	baseColDown, baseColUp map[graph.DatasetID][]*graph.ColumnEdge
+	baseDown               map[graph.DatasetID][]*graph.Edge
+	upCache                map[upKey]map[string][]*graph.ColumnEdge
 	// baseFindings holds findingKey of the base's analysis findings.
 	baseFindings map[string]bool
 }
@@ -190,28 +190,56 @@ func (c *checker) index() {
 // hundreds of thousands of column edges, and a PR that removes or renames
 // no column needs none of them.
 
-func (c *checker) columnsDown() map[graph.ColumnID][]*graph.ColumnEdge {
-	if c.baseColDown == nil {
-		c.baseColDown = make(map[graph.ColumnID][]*graph.ColumnEdge, len(c.base.ColumnEdges)/2)
-		for _, e := range c.base.ColumnEdges {
-			c.baseColDown[e.From] = append(c.baseColDown[e.From], e)
+func (c *checker) indexColumnEdges() {
+	if c.baseColDown != nil {
+		return
+	}
+	// Keyed by dataset, not column: a tenth of the keys, and a walk from
+	// one column filters its dataset's few hundred edges.
+	c.baseColDown = make(map[graph.DatasetID][]*graph.ColumnEdge, len(c.base.Datasets))
+	c.baseColUp = make(map[graph.DatasetID][]*graph.ColumnEdge, len(c.base.Datasets))
+	for _, e := range c.base.ColumnEdges {
+		c.baseColDown[e.From.Dataset] = append(c.baseColDown[e.From.Dataset], e)
+		c.baseColUp[e.To.Dataset] = append(c.baseColUp[e.To.Dataset], e)
+	}
+}
+
+// columnsFrom returns the base's column edges out of col, sorted.
+func (c *checker) columnsFrom(col graph.ColumnID) []*graph.ColumnEdge {
+	c.indexColumnEdges()
+	var out []*graph.ColumnEdge
+	for _, e := range c.baseColDown[col.Dataset] {
+		if e.From.Column == col.Column {
+			out = append(out, e)
 		}
 	}
-	return c.baseColDown
+	slices.SortFunc(out, compareColumnEdge)
+	return out
 }
 
 // upstreamOf returns the column edges of g into columns of dataset ds,
-// by column. It scans every column edge once per dataset and caches the
-// result: only datasets that lost a column need it, and they are few.
+// by upper-cased column. For the base it reads the index; for the PR it
+// scans every column edge once per dataset: only datasets that lost a
+// column need it, and they are few.
 func (c *checker) upstreamOf(g *graph.Graph, ds graph.DatasetID) map[string][]*graph.ColumnEdge {
 	key := upKey{g: g, ds: ds}
 	if m, ok := c.upCache[key]; ok {
 		return m
 	}
 	m := map[string][]*graph.ColumnEdge{}
-	for _, e := range g.ColumnEdges {
+	add := func(e *graph.ColumnEdge) {
 		if e.To.Dataset == ds {
 			m[strings.ToUpper(e.To.Column)] = append(m[strings.ToUpper(e.To.Column)], e)
+		}
+	}
+	if g == c.base {
+		c.indexColumnEdges()
+		for _, e := range c.baseColUp[ds] {
+			add(e)
+		}
+	} else {
+		for _, e := range g.ColumnEdges {
+			add(e)
 		}
 	}
 	if c.upCache == nil {
@@ -323,12 +351,15 @@ var snapshotColumns = []string{"DBT_SCD_ID", "DBT_UPDATED_AT", "DBT_VALID_FROM",
 // report type changes nobody made.
 func (c *checker) prColumns(pd *graph.Dataset) []graph.Column {
 	node := c.prNode[pd.ID]
-	typeOf := func(name string) string {
+	typeOf := func(i int, name string) string {
 		if node == nil {
 			if known, ok := findColumn(pd, name); ok {
 				return known.Type
 			}
 			return ""
+		}
+		if i < len(node.Columns) && node.Columns[i].Index > 0 && strings.EqualFold(node.Columns[i].Name, name) {
+			return node.Columns[i].Type
 		}
 		for _, col := range node.Columns {
 			if col.Index > 0 && strings.EqualFold(col.Name, name) {
@@ -350,7 +381,7 @@ func (c *checker) prColumns(pd *graph.Dataset) []graph.Column {
 	}
 	cols := make([]graph.Column, len(names))
 	for i, name := range names {
-		cols[i] = graph.Column{Name: name, Type: typeOf(name)}
+		cols[i] = graph.Column{Name: name, Type: typeOf(i, name)}
 	}
 	return cols
 }
@@ -360,7 +391,16 @@ func (c *checker) removedColumns(bd, pd *graph.Dataset) {
 	if len(prCols) == 0 {
 		return // nothing known about the PR's columns: no claim either way
 	}
-	has := func(name string) (graph.Column, bool) {
+	// Mostly the PR has the base's columns in the base's order: compare
+	// by position, and search only when that fails.
+	same := len(prCols) == len(bd.Columns)
+	for i := 0; same && i < len(prCols); i++ {
+		same = strings.EqualFold(prCols[i].Name, bd.Columns[i].Name)
+	}
+	has := func(i int, name string) (graph.Column, bool) {
+		if same {
+			return prCols[i], true
+		}
 		for _, col := range prCols {
 			if strings.EqualFold(col.Name, name) {
 				return col, true
@@ -369,20 +409,22 @@ func (c *checker) removedColumns(bd, pd *graph.Dataset) {
 		return graph.Column{}, false
 	}
 	var added []graph.Column
-	for _, col := range prCols {
-		if _, ok := findColumn(bd, col.Name); !ok {
-			added = append(added, col)
+	if !same {
+		for _, col := range prCols {
+			if _, ok := findColumn(bd, col.Name); !ok {
+				added = append(added, col)
+			}
 		}
 	}
 	node := c.prNode[pd.ID]
 	baseOut, baseOutKnown := c.in.BaseOutputs[bd.ID]
 	baseOutKnown = baseOutKnown && len(baseOut) > 0
-	for _, bc := range bd.Columns {
+	for i, bc := range bd.Columns {
 		if baseOutKnown && !containsFold(baseOut, bc.Name) && !(bd.Properties["resource_type"] == "snapshot" && containsFold(snapshotColumns, bc.Name)) {
 			continue // production's SQL never produced it either
 		}
 		colID := graph.ColumnID{Dataset: bd.ID, Column: bc.Name}
-		pc, ok := has(bc.Name)
+		pc, ok := has(i, bc.Name)
 		if ok {
 			if bc.Type != "" && pc.Type != "" && !sameType(bc.Type, pc.Type) {
 				if affected := c.downstreamOfColumn(colID); len(affected) > 0 {

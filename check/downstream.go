@@ -59,8 +59,7 @@ func (c *checker) downstreamOfColumn(col graph.ColumnID) []Affected {
 	for len(queue) > 0 {
 		it := queue[0]
 		queue = queue[1:]
-		edges := c.columnsDown()[it.col]
-		slices.SortFunc(edges, compareColumnEdge)
+		edges := c.columnsFrom(it.col)
 		for _, e := range edges {
 			if seen[e.To] {
 				continue
