@@ -114,7 +114,7 @@ const dbtCatalog = `{
 
 // dbtArchive is the dbt artifacts archive as Databricks serves it: the
 // project's target/ and logs/ in a tar.gz.
-func dbtArchive(t *testing.T, files map[string]string) []byte {
+func dbtArchive(t testing.TB, files map[string]string) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
@@ -147,7 +147,7 @@ func dbtArchive(t *testing.T, files map[string]string) []byte {
 	return buf.Bytes()
 }
 
-func fullArchive(t *testing.T) []byte {
+func fullArchive(t testing.TB) []byte {
 	return dbtArchive(t, map[string]string{
 		"target/manifest.json":                        dbtManifest,
 		"target/catalog.json":                         dbtCatalog,
@@ -508,4 +508,27 @@ func TestScrubOutput(t *testing.T) {
 	if strings.Contains(got, "SECRET") || !strings.Contains(got, `"artifacts_link": "REDACTED"`) {
 		t.Errorf("scrubOutput:\n%s", got)
 	}
+}
+
+// FuzzArtifactsArchive: any bytes give files or an error, never a panic,
+// and nothing kept is over the limit.
+func FuzzArtifactsArchive(f *testing.F) {
+	a := fullArchive(f)
+	f.Add(a)
+	f.Add(a[:len(a)/2])
+	f.Add(dbtArchive(f, map[string]string{"manifest.json": "{}"}))
+	f.Add([]byte{0x1f, 0x8b})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		const limit = 1 << 16
+		found, err := readArtifactsArchive(bytes.NewReader(data), limit)
+		if err != nil {
+			return
+		}
+		for name, b := range found {
+			if len(b) > limit {
+				t.Errorf("%s: %d bytes kept, over the limit", name, len(b))
+			}
+		}
+		pickArtifacts(found)
+	})
 }
