@@ -1,5 +1,6 @@
 // Package databricks extracts lineage from a Databricks workspace: job runs
-// and the SQL their tasks ran, Unity Catalog lineage (the
+// and the SQL their tasks ran (for dbt tasks, the dbt project in the run's
+// artifacts archive, read by the dbt extractor), Unity Catalog lineage (the
 // system.access.table_lineage and column_lineage system tables, read
 // through a SQL warehouse, or the lineage-tracking REST API for listed
 // tables), Unity Catalog metadata (tables, columns, storage locations,
