@@ -2,10 +2,12 @@ package graph
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"io/fs"
 	"iter"
+	"math/bits"
 	"strconv"
 	"strings"
 	"time"
@@ -219,8 +221,9 @@ func decodeChunked[T any](d *decoder, l *chunked[T], typ string, elem func(*deco
 // encoding/json does: element i decodes into s[i] when it exists, extra
 // elements of s are cut off, and an empty list gives an empty slice. A
 // list read into an empty s is gathered in *scratch first, so that the
-// result is allocated once at its final size.
-func decodeSlice[T any](d *decoder, s []T, typ string, elem func(*decoder, *T), scratch *[]T) []T {
+// result is allocated once at its final size, out of *slab when slab is
+// not nil: many short lists (columns, evidence) then take few allocations.
+func decodeSlice[T any](d *decoder, s []T, typ string, elem func(*decoder, *T), scratch, slab *[]T) []T {
 	ok, null := d.openArray(typ)
 	if null {
 		return nil
@@ -235,7 +238,7 @@ func decodeSlice[T any](d *decoder, s []T, typ string, elem func(*decoder, *T), 
 			buf = append(buf, zero)
 			elem(d, &buf[len(buf)-1])
 		}
-		s = make([]T, len(buf))
+		s = carve(slab, len(buf))
 		copy(s, buf)
 		clear(buf)
 		*scratch = buf[:0]
@@ -256,6 +259,21 @@ func decodeSlice[T any](d *decoder, s []T, typ string, elem func(*decoder, *T), 
 		return []T{}
 	}
 	return s[:i]
+}
+
+// carve returns a slice of n zero elements cut from *slab, with no room to
+// grow into its neighbours, or a new slice when slab is nil or n is large.
+func carve[T any](slab *[]T, n int) []T {
+	const slabSize = 4096
+	if slab == nil || n > slabSize/16 {
+		return make([]T, n)
+	}
+	if cap(*slab)-len(*slab) < n {
+		*slab = make([]T, 0, slabSize)
+	}
+	l := len(*slab)
+	*slab = (*slab)[:l+n]
+	return (*slab)[l : l+n : l+n]
 }
 
 // maxDepth is encoding/json's limit on nesting.
@@ -280,12 +298,14 @@ type decoder struct {
 	syntax   *decodeError
 	valueErr *decodeError
 
-	strs  map[string]string
-	times map[string]time.Time
+	strs   map[string]string
+	recent *[1 << 13]string
+	times  map[string]time.Time
 
-	columns  []Column
-	tests    []string
-	evidence []Evidence
+	// Scratch lists and slabs for decodeSlice.
+	columns, columnSlab    []Column
+	tests                  []string
+	evidence, evidenceSlab []Evidence
 }
 
 type decodeError struct {
@@ -296,10 +316,11 @@ type decodeError struct {
 
 func newDecoder(data []byte) *decoder {
 	return &decoder{
-		data:  data,
-		path:  make([]string, 0, 8),
-		strs:  make(map[string]string, 1024),
-		times: make(map[string]time.Time, 64),
+		data:   data,
+		path:   make([]string, 0, 8),
+		strs:   make(map[string]string, 1024),
+		recent: new([1 << 13]string),
+		times:  make(map[string]time.Time, 64),
 	}
 }
 
@@ -357,14 +378,12 @@ func (d *decoder) valueError(off int, msg string) {
 	}
 }
 
+// space marks JSON's white space.
+var space = [256]bool{' ': true, '\n': true, '\t': true, '\r': true}
+
 func (d *decoder) ws() {
-	for d.pos < len(d.data) {
-		switch d.data[d.pos] {
-		case ' ', '\n', '\t', '\r':
-			d.pos++
-		default:
-			return
-		}
+	for d.pos < len(d.data) && space[d.data[d.pos]] {
+		d.pos++
 	}
 }
 
@@ -759,17 +778,40 @@ func hex4(s []byte) rune {
 	return r
 }
 
-// intern returns b as a string, the same string for the same bytes.
+// intern returns b as a string, the same string for the same bytes. A
+// small direct-mapped cache in front of the map answers most lookups
+// (the same namespace, extractor or column type over and over) with one
+// comparison.
 func (d *decoder) intern(b []byte) string {
 	if len(b) > maxIntern {
 		return string(b)
 	}
-	if s, ok := d.strs[string(b)]; ok {
-		return s
+	slot := &d.recent[quickHash(b)&(uint64(len(d.recent))-1)]
+	if *slot == string(b) {
+		return *slot
 	}
-	s := string(b)
-	d.strs[s] = s
+	s, ok := d.strs[string(b)]
+	if !ok {
+		s = string(b)
+		d.strs[s] = s
+	}
+	*slot = s
 	return s
+}
+
+// quickHash hashes the length and the first and last eight bytes of b:
+// enough to tell apart names that differ at either end.
+func quickHash(b []byte) uint64 {
+	var h uint64
+	if n := len(b); n >= 8 {
+		h = binary.LittleEndian.Uint64(b) ^ bits.RotateLeft64(binary.LittleEndian.Uint64(b[n-8:]), 31)
+	} else {
+		for _, c := range b {
+			h = h<<8 | uint64(c)
+		}
+	}
+	h = (h ^ uint64(len(b))) * 0x9e3779b97f4a7c15
+	return h >> 40
 }
 
 // str decodes a string into *p, a string field of Go type typ; intern
@@ -1037,7 +1079,7 @@ func (d *decoder) document(doc *decodedDoc) {
 			case "column_edges":
 				decodeChunked(d, &doc.columnEdges, "[]graph.ColumnEdge", (*decoder).columnEdge)
 			case "findings":
-				doc.findings = decodeSlice(d, doc.findings, "[]graph.Finding", (*decoder).finding, new([]Finding))
+				doc.findings = decodeSlice(d, doc.findings, "[]graph.Finding", (*decoder).finding, new([]Finding), nil)
 			default:
 				d.skip()
 			}
@@ -1089,9 +1131,9 @@ func (d *decoder) dataset(ds *Dataset) {
 		case "description":
 			d.str(&ds.Description, "string", true)
 		case "columns":
-			ds.Columns = decodeSlice(d, ds.Columns, "[]graph.Column", (*decoder).column, &d.columns)
+			ds.Columns = decodeSlice(d, ds.Columns, "[]graph.Column", (*decoder).column, &d.columns, &d.columnSlab)
 		case "identities":
-			ds.Identities = decodeSlice(d, ds.Identities, "[]graph.Identity", (*decoder).identity, new([]Identity))
+			ds.Identities = decodeSlice(d, ds.Identities, "[]graph.Identity", (*decoder).identity, new([]Identity), nil)
 		case "properties":
 			ds.Properties = d.props(ds.Properties)
 		default:
@@ -1115,7 +1157,7 @@ func (d *decoder) column(c *Column) {
 		case "description":
 			d.str(&c.Description, "string", true)
 		case "tests":
-			c.Tests = decodeSlice(d, c.Tests, "[]string", func(d *decoder, s *string) { d.str(s, "string", true) }, &d.tests)
+			c.Tests = decodeSlice(d, c.Tests, "[]string", func(d *decoder, s *string) { d.str(s, "string", true) }, &d.tests, nil)
 		default:
 			d.skip()
 		}
@@ -1207,7 +1249,7 @@ func (d *decoder) edge(e *Edge) {
 				d.datasetID(&e.To, "graph.DatasetID")
 			}
 		case "evidence":
-			e.Evidence = decodeSlice(d, e.Evidence, "[]graph.Evidence", (*decoder).evidenceItem, &d.evidence)
+			e.Evidence = decodeSlice(d, e.Evidence, "[]graph.Evidence", (*decoder).evidenceItem, &d.evidence, &d.evidenceSlab)
 		default:
 			d.skip()
 		}
@@ -1234,7 +1276,7 @@ func (d *decoder) columnEdge(e *ColumnEdge) {
 		case "subtype":
 			d.str(&e.Subtype, "string", true)
 		case "evidence":
-			e.Evidence = decodeSlice(d, e.Evidence, "[]graph.Evidence", (*decoder).evidenceItem, &d.evidence)
+			e.Evidence = decodeSlice(d, e.Evidence, "[]graph.Evidence", (*decoder).evidenceItem, &d.evidence, &d.evidenceSlab)
 		default:
 			d.skip()
 		}
