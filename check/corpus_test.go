@@ -10,22 +10,12 @@ import (
 	"github.com/weftdata/weft/extractors"
 	"github.com/weftdata/weft/extractors/dbt"
 	"github.com/weftdata/weft/graph"
+	"github.com/weftdata/weft/internal/corpus"
 	"github.com/weftdata/weft/weave"
 )
 
-// corpusDBT finds ../shared/corpus/dbt from the repository root, or
-// $WEFT_CORPUS/dbt.
-func corpusDBT(t *testing.T) string {
-	t.Helper()
-	dir := filepath.Join("..", "..", "shared", "corpus", "dbt")
-	if env := os.Getenv("WEFT_CORPUS"); env != "" {
-		dir = filepath.Join(env, "dbt")
-	}
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("dbt corpus not found at %s (set WEFT_CORPUS to the shared corpus folder): %v", dir, err)
-	}
-	return dir
-}
+// corpusDBT is the shared corpus's dbt folder (see internal/corpus).
+func corpusDBT(t *testing.T) string { return corpus.Dir(t, "dbt") }
 
 // buildFiles loads a manifest (and catalog) and weaves it with column
 // lineage, as weft check does for --manifest and --base-manifest.

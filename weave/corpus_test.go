@@ -11,21 +11,11 @@ import (
 	"github.com/weftdata/weft/extractors"
 	"github.com/weftdata/weft/extractors/dbt"
 	"github.com/weftdata/weft/graph"
+	"github.com/weftdata/weft/internal/corpus"
 )
 
-// corpusDir is the shared dbt corpus: real manifests nobody here wrote. It
-// is read in place, never copied into the project.
-func corpusDir(t testing.TB) string {
-	t.Helper()
-	dir := filepath.Join("..", "..", "shared", "corpus", "dbt")
-	if env := os.Getenv("WEFT_CORPUS"); env != "" {
-		dir = filepath.Join(env, "dbt")
-	}
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("dbt corpus not found at %s (set WEFT_CORPUS to the shared corpus folder): %v", dir, err)
-	}
-	return dir
-}
+// corpusDir is the shared corpus's dbt folder (see internal/corpus).
+func corpusDir(t testing.TB) string { return corpus.Dir(t, "dbt") }
 
 // corpusProject is one corpus folder's artifacts.
 type corpusProject struct {

@@ -9,12 +9,9 @@ import (
 	"testing"
 
 	"github.com/weftdata/weft/extractors"
+	"github.com/weftdata/weft/internal/corpus"
 )
 
-// corpusDir holds public Databricks API responses collected from other
-// projects' test data (see its SOURCES.md). It is not part of the
-// repository.
-const corpusDir = "../../../shared/corpus/databricks"
 
 // corpusNames gives each corpus file the export name of its API, so that
 // it goes through the offline decoder exactly as an export would.
@@ -42,9 +39,9 @@ var corpusNames = map[string]string{
 // not copied into the repository). get-job-16.json is not strict JSON and
 // must give a located error.
 func TestCorpus(t *testing.T) {
-	if _, err := os.Stat(corpusDir); err != nil {
-		t.Skipf("corpus not available at %s (%v): skipping the Databricks corpus test", corpusDir, err)
-	}
+	// Public Databricks API responses collected from other projects' test
+	// data (see its SOURCES.md); not part of the repository.
+	corpusDir := corpus.Dir(t, "databricks")
 	var files []string
 	err := filepath.WalkDir(corpusDir, func(path string, de os.DirEntry, err error) error {
 		if err != nil || de.IsDir() || !strings.HasSuffix(path, ".json") {

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/weftdata/weft/graph"
+	"github.com/weftdata/weft/internal/corpus"
 )
 
 // corpusCase is one project in the shared dbt corpus: a folder with a
@@ -20,19 +21,8 @@ type corpusCase struct {
 	manifest, catalog, runResults string
 }
 
-// corpusDir finds ../shared/corpus/dbt from the repository root, or
-// $WEFT_CORPUS/dbt. It is never copied into the project.
-func corpusDir(t testing.TB) string {
-	t.Helper()
-	dir := filepath.Join("..", "..", "..", "shared", "corpus", "dbt")
-	if env := os.Getenv("WEFT_CORPUS"); env != "" {
-		dir = filepath.Join(env, "dbt")
-	}
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("dbt corpus not found at %s (set WEFT_CORPUS to the shared corpus folder): %v", dir, err)
-	}
-	return dir
-}
+// corpusDir is the shared corpus's dbt folder (see internal/corpus).
+func corpusDir(t testing.TB) string { return corpus.Dir(t, "dbt") }
 
 func corpusCases(t testing.TB) []corpusCase {
 	t.Helper()

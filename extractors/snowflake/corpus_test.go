@@ -7,18 +7,17 @@ import (
 	"testing"
 
 	"github.com/weftdata/weft/graph"
+	"github.com/weftdata/weft/internal/corpus"
 )
 
-// The shared corpus (/work/shared/corpus, see its SOURCES.md) holds query
-// logs other projects use in their tests. It is not part of the repository:
-// these tests skip when it is absent.
-const corpus = "/work/shared/corpus"
-
+// corpusFile is a file of the shared corpus (see internal/corpus and the
+// corpus's SOURCES.md): query logs other projects use in their tests. It is
+// not part of the repository: these tests skip when it is absent.
 func corpusFile(t *testing.T, rel string) string {
 	t.Helper()
-	p := filepath.Join(corpus, rel)
+	p := filepath.Join(corpus.Dir(t), rel)
 	if _, err := os.Stat(p); err != nil {
-		t.Skipf("corpus file %s not available (shared corpus not mounted): %v", p, err)
+		t.Skipf("corpus file %s not available: %v", p, err)
 	}
 	return p
 }
