@@ -414,9 +414,17 @@ func dedupe(ss []string) []string {
 
 // exprName names an unaliased output the way the dialect would: a column
 // keeps its name; PostgreSQL names other expressions after the function
-// ("sum", "?column?"); the other dialects use the expression text.
+// ("sum", "?column?"); the other dialects use the expression text. A cast
+// of a column keeps the column's name in PostgreSQL and Spark (Spark's
+// analyzer aliases Cast(attribute) to the attribute), while Snowflake
+// names it by its text like any expression (SELECT id::varchar gives a
+// column "ID::VARCHAR").
 func (a *analyzer) exprName(rt *pg.ResTarget) string {
-	if n := figureColname(rt.Val); n != "" && (a.in.Dialect == Postgres || isColumnish(rt.Val)) {
+	columnish := isColumnish(rt.Val)
+	if a.in.Dialect == Snowflake {
+		columnish = rt.Val.GetColumnRef() != nil
+	}
+	if n := figureColname(rt.Val); n != "" && (a.in.Dialect == Postgres || columnish) {
 		return a.name(n)
 	}
 	if a.in.Dialect == Postgres {
