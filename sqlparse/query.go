@@ -69,6 +69,12 @@ func (a *analyzer) selectStmt(sel *pg.SelectStmt, parent *scope) *queryOut {
 		l := a.selectStmt(sel.Larg, parent)
 		r := a.selectStmt(sel.Rarg, parent)
 		out := &queryOut{indirect: append(append([]Source{}, l.indirect...), r.indirect...)}
+		if len(l.cols) != len(r.cols) && !hasStar(l.cols) && !hasStar(r.cols) {
+			// Every engine rejects this; the columns are still matched by
+			// position as far as both sides go.
+			a.diag(setOpLoc(sel.Rarg), SeverityWarning, "each %s query must have the same number of columns", setOpName(sel.Op))
+			a.partial = true
+		}
 		for i, c := range l.cols {
 			nc := outCol{name: c.name, star: c.star, deps: append([]Source{}, c.deps...)}
 			if !c.star && i < len(r.cols) {
@@ -185,6 +191,31 @@ func (a *analyzer) selectStmt(sel *pg.SelectStmt, parent *scope) *queryOut {
 }
 
 // sortAndLimit adds ORDER BY sources as SORT.
+// setOpName is the SQL keyword of a set operation.
+func setOpName(op pg.SetOperation) string {
+	switch op {
+	case pg.SetOperation_SETOP_INTERSECT:
+		return "INTERSECT"
+	case pg.SetOperation_SETOP_EXCEPT:
+		return "EXCEPT"
+	}
+	return "UNION"
+}
+
+// setOpLoc is the position of a set operation branch's first output, or
+// -1 (the whole statement) when it has none.
+func setOpLoc(sel *pg.SelectStmt) int32 {
+	for sel != nil && sel.Op != pg.SetOperation_SETOP_NONE {
+		sel = sel.Larg
+	}
+	if sel != nil && len(sel.TargetList) > 0 {
+		if rt := sel.TargetList[0].GetResTarget(); rt != nil {
+			return rt.Location
+		}
+	}
+	return -1
+}
+
 func (a *analyzer) sortAndLimit(sel *pg.SelectStmt, sc *scope, out *queryOut) {
 	for _, s := range sel.SortClause {
 		sb := s.GetSortBy()
