@@ -99,6 +99,12 @@ func Unify(g *graph.Graph, extra ...Link) {
 		moved.Identities = append(moved.Identities, graph.Identity{ID: from, Reason: target[from].Reason})
 		if cur, ok := g.Datasets[to]; ok {
 			moved.Columns = renameColumns(cur, moved.Columns)
+			if from.Namespace != to.Namespace {
+				// The canonical platform's types are the table's types: a
+				// Databricks mirror reports DECIMAL(38,6) where Snowflake
+				// says NUMBER, and merging keeps the longer text.
+				moved.Columns = dropKnownTypes(cur, moved.Columns)
+			}
 		}
 		delete(g.Datasets, from)
 		g.AddDataset(moved)
@@ -276,6 +282,17 @@ func renameColumns(canon *graph.Dataset, cols []graph.Column) []graph.Column {
 		out[i].Name = matchColumn(canon, out[i].Name)
 	}
 	return out
+}
+
+// dropKnownTypes clears the type of each column the canonical dataset
+// already types.
+func dropKnownTypes(canon *graph.Dataset, cols []graph.Column) []graph.Column {
+	for i := range cols {
+		if c, ok := canon.Column(cols[i].Name); ok && c.Type != "" {
+			cols[i].Type = ""
+		}
+	}
+	return cols
 }
 
 func matchColumn(d *graph.Dataset, name string) string {

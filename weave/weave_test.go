@@ -129,6 +129,9 @@ func TestForeignCatalogMirrorIsOneNode(t *testing.T) {
 	if d == nil || len(d.Identities) == 0 || d.Identities[0].ID != mirror {
 		t.Fatalf("canonical node lacks the mirror identity: %+v", d)
 	}
+	if c, _ := d.Column("INTEREST_RATE"); c.Type != "NUMBER" {
+		t.Errorf("INTEREST_RATE type = %q, want Snowflake's NUMBER, not the mirror's", c.Type)
+	}
 	if _, ok := out.Edges[graph.EdgeID{From: sfLoans, To: feat}]; !ok {
 		t.Errorf("missing cross-platform table edge %s -> %s; have %v", sfLoans, feat, keys(out.Edges))
 	}
@@ -142,10 +145,11 @@ func buildForeignCatalog(t *testing.T) *graph.Graph {
 	const dbx = "databricks://adb-1"
 	g := graph.New()
 	sfLoans := ds("ANALYTICS.MARTS.FCT_LOANS")
-	g.AddDataset(graph.Dataset{ID: sfLoans, Platform: graph.Snowflake, Kind: graph.KindModel, Columns: cols("LOAN_ID", "INTEREST_RATE")})
+	g.AddDataset(graph.Dataset{ID: sfLoans, Platform: graph.Snowflake, Kind: graph.KindModel,
+		Columns: []graph.Column{{Name: "LOAN_ID", Type: "NUMBER"}, {Name: "INTEREST_RATE", Type: "NUMBER"}}})
 	mirror := graph.DatasetID{Namespace: dbx, Name: "sf_analytics.marts.fct_loans"}
 	g.AddDataset(graph.Dataset{ID: mirror, Platform: graph.Databricks, Kind: graph.KindExternal,
-		Columns:    cols("loan_id", "interest_rate"),
+		Columns:    []graph.Column{{Name: "loan_id", Type: "bigint"}, {Name: "interest_rate", Type: "decimal(38,6)"}},
 		Identities: []graph.Identity{{ID: sfLoans, Reason: "foreign catalog sf_analytics mirrors Snowflake database ANALYTICS"}}})
 	feat := graph.DatasetID{Namespace: dbx, Name: "main.risk_features.loan_features"}
 	g.AddDataset(graph.Dataset{ID: feat, Platform: graph.Databricks, Kind: graph.KindTable})
