@@ -135,10 +135,37 @@ func normName(s string) string {
 // tables, between path ends (see pathEnds). rs holds the results of the
 // case's statements in script order.
 func scoreCase(c corpusCase, rs []Result) (matchedGot, got, matchedWant, want int) {
+	ours, exp := caseEdges(c, rs)
+	for _, o := range ours {
+		for _, e := range exp {
+			if edgeMatch(o, e) {
+				matchedGot++
+				break
+			}
+		}
+	}
+	for _, e := range exp {
+		for _, o := range ours {
+			if edgeMatch(o, e) {
+				matchedWant++
+				break
+			}
+		}
+	}
+	return matchedGot, len(ours), matchedWant, len(exp)
+}
+
+// caseEdges returns our edges and the expected ones of a case, normalised
+// and deduplicated.
+func caseEdges(c corpusCase, rs []Result) (ours, exp []edgeKey) {
 	sqllineage := c.Semantics == "sqllineage" || c.Semantics == "collate-sqllineage"
-	var ours []edgeKey
 	if sqllineage {
-		ours = pathEnds(rs)
+		var renames []map[string]string
+		if len(rs) == 1 {
+			in, _, _ := caseInput(c)
+			renames = append(renames, sqllineageNames(in, rs[0]))
+		}
+		ours = pathEnds(rs, renames)
 	} else {
 		for _, r := range rs {
 			rename := map[string]string{}
@@ -156,8 +183,6 @@ func scoreCase(c corpusCase, rs []Result) (matchedGot, got, matchedWant, want in
 			}
 		}
 	}
-	ours = uniqEdges(ours)
-	var exp []edgeKey
 	for _, cl := range c.Expected.ColumnLineage {
 		for _, u := range cl.Upstreams {
 			tbl := ""
@@ -167,30 +192,40 @@ func scoreCase(c corpusCase, rs []Result) (matchedGot, got, matchedWant, want in
 			exp = append(exp, edgeKey{normName(cl.Downstream.Column), tbl, normName(u.Column)})
 		}
 	}
-	exp = uniqEdges(exp)
-	match := func(o, e edgeKey) bool {
-		if o.down != e.down || o.col != e.col {
-			return false
-		}
-		return e.table == "" || o.table == e.table || strings.HasSuffix(o.table, "."+e.table)
+	return uniqEdges(ours), uniqEdges(exp)
+}
+
+// edgeMatch reports whether our edge o matches the expected edge e: an
+// expected table matches on its dotted suffix, and no table (sqllineage's
+// ambiguous column) matches any.
+func edgeMatch(o, e edgeKey) bool {
+	if o.down != e.down || o.col != e.col {
+		return false
 	}
-	for _, o := range ours {
-		for _, e := range exp {
-			if match(o, e) {
-				matchedGot++
-				break
+	return e.table == "" || o.table == e.table || strings.HasSuffix(o.table, "."+e.table)
+}
+
+// edgeDiff renders a case's unmatched edges, ours then the expected ones,
+// one per line, for WEFT_CORPUS_VERBOSE.
+func edgeDiff(c corpusCase, rs []Result) (extra, missing string) {
+	ours, exp := caseEdges(c, rs)
+	render := func(from, to []edgeKey) string {
+		var b strings.Builder
+		for _, x := range from {
+			found := false
+			for _, y := range to {
+				if edgeMatch(x, y) || edgeMatch(y, x) {
+					found = true
+					break
+				}
+			}
+			if !found {
+				b.WriteString("\n\t" + x.down + " <- " + x.table + "." + x.col)
 			}
 		}
+		return b.String()
 	}
-	for _, e := range exp {
-		for _, o := range ours {
-			if match(o, e) {
-				matchedWant++
-				break
-			}
-		}
-	}
-	return matchedGot, len(ours), matchedWant, len(exp)
+	return render(ours, exp), render(exp, ours)
 }
 
 // openlineageNames maps our names of a plain SELECT's unnamed expression
@@ -224,6 +259,50 @@ func openlineageNames(sql string, r Result) map[string]string {
 	return out
 }
 
+// sqllineageNames maps our names of a statement's unaliased outputs to
+// sqllineage's, which names every unaliased projection but a bare column
+// by its expression text (SOURCES.md). Our dialect may name a cast of a
+// column after the column, as Spark does; sqllineage names it
+// "cast(col1 as timestamp)", though col1::timestamp stays col1. Only names
+// that occur once are mapped.
+func sqllineageNames(in Input, r Result) map[string]string {
+	out := map[string]string{}
+	toks := &tokens{src: in.SQL, toks: lex(in.SQL, optsFor(in.Dialect))}
+	rw := rewrite(in.SQL, toks.toks, in.Dialect)
+	tree, err := pg.Parse(rw.text)
+	if err != nil || len(tree.Stmts) != 1 {
+		return out
+	}
+	var sel *pg.SelectStmt
+	st := tree.Stmts[0].Stmt
+	if is := st.GetInsertStmt(); is != nil && len(is.Cols) == 0 && is.SelectStmt != nil {
+		sel = is.SelectStmt.GetSelectStmt()
+	} else if ct := st.GetCreateTableAsStmt(); ct != nil && ct.Query != nil {
+		sel = ct.Query.GetSelectStmt()
+	}
+	if sel == nil || len(sel.TargetList) != len(r.OutputColumns) {
+		return out
+	}
+	a := &analyzer{in: in, rw: rw, otoks: toks}
+	count := map[string]int{}
+	for _, n := range r.OutputColumns {
+		count[n]++
+	}
+	for i, t := range sel.TargetList {
+		rt := t.GetResTarget()
+		if rt == nil || rt.Name != "" || rt.Val.GetColumnRef() != nil || !isColumnish(rt.Val) {
+			continue
+		}
+		name, text := r.OutputColumns[i], a.exprText(rt.Location)
+		// sqllineage's parser reads col1::timestamp as the column col1
+		// (its test_postgres_style_type_cast), so only CAST(...) is renamed.
+		if count[name] == 1 && strings.EqualFold(name, figureColname(rt.Val)) && !strings.Contains(text, "::") {
+			out[name] = text
+		}
+	}
+	return out
+}
+
 // pathEnds returns the column edges of a script the way sqllineage's
 // get_column_lineage reports them: it joins the statements' edges into one
 // graph of (table, column) nodes and reports paths from end to end. A
@@ -232,20 +311,27 @@ func openlineageNames(sql string, r Result) map[string]string {
 // Within one statement a table may be read and written (INSERT INTO t
 // SELECT ... FROM t); the read is the table as it was, so that is an edge
 // like any other. Lineage into a statement's own output (a bare SELECT) is
-// not asserted.
-func pathEnds(rs []Result) []edgeKey {
+// not asserted. renames[i], when present, renames the columns statement i
+// writes (see sqllineageNames).
+func pathEnds(rs []Result, renames []map[string]string) []edgeKey {
 	type node struct{ table, col string }
 	ends := map[node][]node{} // written node → the path ends it comes from
 	var written []node
 	consumed := map[node]bool{}
-	for _, r := range rs {
+	for i, r := range rs {
 		defs := map[node][]node{}
 		var order []node
 		for _, cl := range r.Columns {
 			if cl.Target.IsZero() {
 				continue
 			}
-			to := node{normName(cl.Target.String()), normName(cl.Column)}
+			col := cl.Column
+			if i < len(renames) {
+				if n, ok := renames[i][col]; ok {
+					col = n
+				}
+			}
+			to := node{normName(cl.Target.String()), normName(col)}
 			if _, ok := defs[to]; !ok {
 				order = append(order, to)
 				defs[to] = []node{}
@@ -370,10 +456,13 @@ func caseInput(c corpusCase) (Input, Schema, string) {
 }
 
 // corpusFloors are the figures make test asserts: the current ones,
-// raised as they improve, never lowered.
+// raised as they improve, never lowered. WEFT_CORPUS_VERBOSE=1 prints each
+// target-dialect case that does not match, with its unmatched edges
+// (=all adds the other dialects).
 //
-// Seven target-dialect cases cannot match from what the case file holds
-// (checked case by case against cases.jsonl):
+// Eight target-dialect cases cannot match from what the case file holds
+// (checked case by case against cases.jsonl; 25 of the 32 unmatched edges
+// of ours, 36 of the 43 expected):
 //   - #161, #162 (test_metadata_target_column[_cte]): INSERT INTO
 //     marts.dim_date without a column list maps by position, and the
 //     expected edges follow the real table order (date_key, date_day,
@@ -389,9 +478,34 @@ func caseInput(c corpusCase) (Input, Schema, string) {
 //   - #183, #184 (SELECT * FROM temp.dim_credit_card1 UNION SELECT * FROM
 //     temp.dim_credit_card2): the expected edges expand both stars, and
 //     neither table is in the case schema.
+//   - #153 (SELECT a FROM t1 UNION ALL SELECT b, a FROM t2): branches of
+//     different widths, which every engine rejects; the expected edges
+//     (b <- t2.a and t2.b) follow no positional or by-name rule. We match
+//     by position as far as both go and warn.
+//
+// Eight more differ by a peer's convention that SOURCES.md does not
+// document, or that weft cannot adopt without guessing; weft's answer is
+// kept (7 edges of ours, 7 expected):
+//   - #139, #140, #143 (test_column_*disable_lateral_ref*): without a
+//     schema sqllineage reads a name that matches an earlier alias as a
+//     column of the FROM table; with one (#141, #142, #147, the same SQL)
+//     it resolves the lateral alias, as weft does in both cases. An
+//     engine prefers the table's column only when the table has it.
+//   - #78 and the partial_code edge of #140: an unqualified column over
+//     several tables without a schema. sqllineage reports an edge with no
+//     table (documented); weft has no "unknown table" source and reports
+//     the column unresolved with a warning rather than guess a table.
+//   - #134, #135: sqllineage gives count(*) the source tab2.*; datahub
+//     (test_mssql_select_into) and weft give it none.
+//   - #105: SELECT f1, * over a star without a schema; sqllineage keeps
+//     only the * -> * edge, weft also the real f1 <- tab1.f1.
+//   - datahub test_snowflake_full_table_name_col_reference: datahub names
+//     a struct field's source by its path (struct_field.field1, as in its
+//     BigQuery struct cases); weft reports the column it reads
+//     (STRUCT_FIELD, a TRANSFORMATION).
 var corpusFloors = map[string]struct{ exact, precision, recall float64 }{
-	"target":                {0.922, 0.934, 0.915},
-	"ansi":                  {0.923, 0.930, 0.903},
+	"target":                {0.927, 0.936, 0.916},
+	"ansi":                  {0.928, 0.932, 0.906},
 	"snowflake":             {0.952, 0.984, 0.984},
 	"postgres":              {1.000, 1.000, 1.000},
 	"databricks-spark-hive": {0.571, 0.625, 0.625},
@@ -425,7 +539,9 @@ func TestCorpusLineage(t *testing.T) {
 			for _, r := range rs {
 				text = append(text, formatResult(r))
 			}
-			t.Logf("MISMATCH %s [%s] got %d/%d want %d/%d\n%s\n%s", c.ID, c.Dialect, mg, g, mw, w, c.SQL, strings.Join(text, "\n"))
+			extra, missing := edgeDiff(c, rs)
+			t.Logf("MISMATCH %s [%s] got %d/%d want %d/%d\n%s\nfalse positives (got, not expected):%s\nfalse negatives (expected, not got):%s\n%s",
+				c.ID, c.Dialect, mg, g, mw, w, c.SQL, extra, missing, strings.Join(text, "\n"))
 		}
 	}
 	var names []string
@@ -436,7 +552,7 @@ func TestCorpusLineage(t *testing.T) {
 	for _, k := range names {
 		st := groups[k]
 		p, rc := ratio(st.mg, st.g), ratio(st.mw, st.w)
-		t.Logf("%-22s cases %3d  exact %3d (%.1f%%)  precision %.4f  recall %.4f", k, st.n, st.exact, 100*ratio(st.exact, st.n), p, rc)
+		t.Logf("%-22s cases %3d  exact %3d (%.1f%%)  precision %.4f (%d/%d)  recall %.4f (%d/%d)", k, st.n, st.exact, 100*ratio(st.exact, st.n), p, st.mg, st.g, rc, st.mw, st.w)
 		if f, ok := corpusFloors[k]; ok {
 			if ex := ratio(st.exact, st.n); ex < f.exact || p < f.precision || rc < f.recall {
 				t.Errorf("%s below floor: exact %.3f precision %.3f recall %.3f, floor %+v", k, ex, p, rc, f)
