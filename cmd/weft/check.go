@@ -182,10 +182,11 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 		}
 	}
 	if opts.output != "-" && opts.output != "" {
-		fmt.Fprintf(opts.io.Err, "%d findings (%d errors, %d warnings); wrote %s\n", len(findings), report.Errors, report.Warnings, opts.output)
+		fmt.Fprintf(opts.io.Err, "%s (%s, %s); wrote %s\n", plural(len(findings), "finding", "findings"),
+			plural(report.Errors, "error", "errors"), plural(report.Warnings, "warning", "warnings"), opts.output)
 	}
 	if failing > 0 {
-		return fmt.Errorf("check failed: %d finding(s) at or above %s", failing, opts.failOn)
+		return fmt.Errorf("check failed: %s at or above %s", plural(failing, "finding", "findings"), opts.failOn)
 	}
 	return nil
 }

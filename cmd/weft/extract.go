@@ -253,7 +253,11 @@ func runExtract(ctx context.Context, opts *extractOptions) error {
 				names = append(names, r.src.String())
 			}
 		}
-		head := fmt.Errorf("extract failed for %s (the other sources were committed)", strings.Join(names, ", "))
+		committed := " (the other sources were committed)"
+		if len(names) == len(results) {
+			committed = ""
+		}
+		head := fmt.Errorf("extract failed for %s%s", strings.Join(names, ", "), committed)
 		return errors.Join(append(append([]error{head}, failed...), runErr)...)
 	}
 	return runErr
@@ -406,7 +410,7 @@ func writeExtractSummary(w io.Writer, path string, runID int64, results []source
 		if r.err != nil {
 			status = "FAILED"
 		}
-		fmt.Fprintf(&b, "  %-*s  %-6s %s, %d batches", width, r.src.String(), status, r.elapsed.Round(time.Millisecond), r.batches)
+		fmt.Fprintf(&b, "  %-*s  %-6s %s, %s", width, r.src.String(), status, r.elapsed.Round(time.Millisecond), plural(r.batches, "batch", "batches"))
 		if !r.from.IsZero() {
 			fmt.Fprintf(&b, " from %s", r.from.Format(time.RFC3339))
 		}
@@ -541,4 +545,12 @@ func (p *progress) drawLocked(force bool) {
 	p.lastDraw = time.Now()
 	filled := barWidth * len(p.finished) / max(len(p.names), 1)
 	fmt.Fprintf(p.w, "\r\033[K[%s%s] %s", strings.Repeat("#", filled), strings.Repeat(".", barWidth-filled), p.statusLocked())
+}
+
+// plural renders "1 batch" or "3 batches".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

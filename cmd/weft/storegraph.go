@@ -26,5 +26,13 @@ func readStoreGraph(ctx context.Context, path string, asOf time.Time) (*graph.Gr
 	if err != nil {
 		return nil, fmt.Errorf("store %s: %w", path, err)
 	}
+	if len(g.Datasets) == 0 && len(g.Edges) == 0 {
+		// Say why, rather than let a lookup fail with "no dataset matches".
+		when := "now"
+		if !asOf.IsZero() {
+			when = "at " + asOf.UTC().Format(time.RFC3339) + " (before its first extract, or after everything ended?)"
+		}
+		return nil, fmt.Errorf("store %s holds no lineage valid %s; run weft extract, or choose another --as-of", path, when)
+	}
 	return unify(ctx, nil, g)
 }
