@@ -98,11 +98,26 @@ func DOT(w io.Writer, g *graph.Graph, opts ViewOptions) error {
 	return nil
 }
 
-// edgeTooltip lists where a table edge was seen.
+// edgeTooltip lists where a table edge was seen, and how: one entry per
+// origin, with its methods ("dbt: model.x (depends_on, parsed)").
 func edgeTooltip(e *graph.Edge) string {
-	var parts []string
+	var keys []string
+	methods := map[string][]string{}
 	for _, ev := range e.Evidence {
-		parts = append(parts, ev.Extractor+": "+ev.Origin)
+		k := ev.Extractor + ": " + ev.Origin
+		if _, ok := methods[k]; !ok {
+			keys = append(keys, k)
+		}
+		if ev.Method != "" && !slices.Contains(methods[k], ev.Method) {
+			methods[k] = append(methods[k], ev.Method)
+		}
+	}
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k
+		if m := methods[k]; len(m) > 0 {
+			parts[i] += " (" + strings.Join(m, ", ") + ")"
+		}
 	}
 	return strings.Join(parts, "; ")
 }
