@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -132,6 +133,14 @@ Exit codes: 0 ok, 1 failure, 2 bad flags or arguments.`),
 	pf.StringVar(&a.logFormat, "log-format", "text", "log format on stderr: text or json")
 
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		// A mistyped subcommand followed by its flags ("weft lineage
+		// sideways x --graph g.json") fails on the flag, which the group
+		// does not have: report the unknown subcommand instead.
+		if cmd.HasSubCommands() && len(cmd.Flags().Args()) > 0 && cmd.Args != nil {
+			if aerr := cmd.Args(cmd, cmd.Flags().Args()); aerr != nil {
+				return aerr
+			}
+		}
 		return &usageError{err}
 	})
 
@@ -160,6 +169,8 @@ func requireSubcommand(cmd *cobra.Command) {
 		msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
 		if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
 			msg += fmt.Sprintf(" (did you mean %q?)", s[0])
+		} else if names := subcommandNames(cmd); len(names) > 0 {
+			msg += fmt.Sprintf(" (valid: %s)", strings.Join(names, ", "))
 		}
 		return &usageError{errors.New(msg)}
 	}
@@ -211,3 +222,15 @@ func maxArgs(n int, what string) cobra.PositionalArgs {
 // examples trims the blank lines around a command's examples, keeping the
 // indentation of the first one.
 func examples(s string) string { return strings.Trim(s, "\n") }
+
+// subcommandNames lists cmd's visible subcommands, sorted.
+func subcommandNames(cmd *cobra.Command) []string {
+	var names []string
+	for _, c := range cmd.Commands() {
+		if c.IsAvailableCommand() {
+			names = append(names, c.Name())
+		}
+	}
+	slices.Sort(names)
+	return names
+}
