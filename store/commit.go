@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"strings"
@@ -165,6 +166,51 @@ func (s *Store) inTx(ctx context.Context, f func(*sql.Tx) error) error {
 	return nil
 }
 
+// inTxUnchecked is inTx without SQLite's foreign key enforcement, for
+// Commit and ReplaceSource. Enforcement checks each referenced row for each
+// row inserted (two datasets per edge, an edge and a job per evidence), by
+// opening a cursor per row: that was a third of a commit's time. A commit
+// cannot break a reference: it writes only dataset and job ids it just
+// resolved or inserted in the same transaction, or cached from committed
+// ones (rows are never deleted), and evidence only by joining the edge it
+// belongs to. IntegrityCheck's foreign_key_check verifies the references,
+// and the tests run it after commits, replaces, expiry and crashes.
+//
+// foreign_keys is a connection setting that SQLite ignores inside a
+// transaction, so it is switched off on a pinned connection before BEGIN
+// and on again after; a connection that cannot be switched back is
+// discarded.
+func (s *Store) inTxUnchecked(ctx context.Context, f func(*sql.Tx) error) (err error) {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "PRAGMA foreign_keys = OFF"); err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer func() {
+		if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA foreign_keys = ON"); rerr != nil {
+			conn.Raw(func(any) error { return driver.ErrBadConn })
+			if err == nil {
+				err = fmt.Errorf("restore foreign key enforcement: %w", rerr)
+			}
+		}
+	}()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	if err := f(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit transaction: %w", err)
+	}
+	return nil
+}
+
 // beginCommit numbers a new commit and fixes its time: now, raised to the
 // last commit's time if the clock went backwards.
 func beginCommit(ctx context.Context, tx *sql.Tx, now time.Time) (at, seq int64, err error) {
@@ -197,7 +243,7 @@ func (s *Store) commit(ctx context.Context, extractor string, g *graph.Graph, wa
 		now = time.Now()
 	}
 	var c *committer
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTxUnchecked(ctx, func(tx *sql.Tx) error {
 		at, seq, err := beginCommit(ctx, tx, now)
 		if err != nil {
 			return err

@@ -71,14 +71,25 @@ type edgeRow struct {
 
 // compareTableEdgeRow is compareEdgeRow for table edges, whose column
 // fields are empty.
-func compareTableEdgeRow(a, b edgeRow) int {
+func compareTableEdgeRow(a, b *edgeRow) int {
 	return cmp.Or(cmp.Compare(a.from, b.from), cmp.Compare(a.to, b.to), cmp.Compare(a.evi, b.evi))
 }
 
-func compareEdgeRow(a, b edgeRow) int {
+func compareEdgeRow(a, b *edgeRow) int {
 	return cmp.Or(cmp.Compare(a.from, b.from), cmp.Compare(a.fromCol, b.fromCol), cmp.Compare(a.to, b.to),
 		cmp.Compare(a.toCol, b.toCol), cmp.Compare(a.typ, b.typ), cmp.Compare(a.subtype, b.subtype),
 		cmp.Compare(a.evi, b.evi))
+}
+
+// sortRows returns pointers to rows in the order of cmp. Sorting pointers
+// swaps 8 bytes instead of a whole row.
+func sortRows(rows []edgeRow, cmp func(a, b *edgeRow) int) []*edgeRow {
+	sorted := make([]*edgeRow, len(rows))
+	for i := range rows {
+		sorted[i] = &rows[i]
+	}
+	slices.SortFunc(sorted, cmp)
+	return sorted
 }
 
 // missing collects the datasets and jobs a batch's edges use that have no
@@ -233,13 +244,12 @@ func (c *committer) edges(ctx context.Context, g *graph.Graph, st *CommitStats) 
 	if err := c.resolve(ctx, m, rows); err != nil {
 		return err
 	}
-	slices.SortFunc(rows, compareTableEdgeRow)
+	sorted := sortRows(rows, compareTableEdgeRow)
 	ins, err := c.newInserter(ctx, "in_edges", inEdgeCols+", "+inEvCols)
 	if err != nil {
 		return err
 	}
-	for i := range rows {
-		r := &rows[i]
+	for _, r := range sorted {
 		ins.args = append(ins.args, r.from, r.to)
 		ins.args = appendEvidence(ins.args, r.ev, r.job)
 		if err := ins.endRow(ctx); err != nil {
@@ -285,13 +295,12 @@ func (c *committer) columnEdges(ctx context.Context, g *graph.Graph, st *CommitS
 	if err := c.resolve(ctx, m, rows); err != nil {
 		return err
 	}
-	slices.SortFunc(rows, compareEdgeRow)
+	sorted := sortRows(rows, compareEdgeRow)
 	ins, err := c.newInserter(ctx, "in_column_edges", inColumnCols+", "+inEvCols)
 	if err != nil {
 		return err
 	}
-	for i := range rows {
-		r := &rows[i]
+	for _, r := range sorted {
 		ins.args = append(ins.args, r.from, r.fromCol, r.to, r.toCol, r.typ, r.subtype)
 		ins.args = appendEvidence(ins.args, r.ev, r.job)
 		if err := ins.endRow(ctx); err != nil {

@@ -797,3 +797,55 @@ func TestDescriptionsPerSource(t *testing.T) {
 		t.Errorf("counts changed: %+v, then %+v", c1, c2)
 	}
 }
+
+// TestForeignKeysAfterCommit: Commit and ReplaceSource write without
+// SQLite's foreign key enforcement (see inTxUnchecked); the connection gets
+// it back afterwards, whether the commit succeeded or failed, and what they
+// wrote passes foreign_key_check.
+func TestForeignKeysAfterCommit(t *testing.T) {
+	s := openTest(t)
+	ctx := t.Context()
+	enforced := func(when string) {
+		t.Helper()
+		var on int
+		if err := s.db.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&on); err != nil {
+			t.Fatal(err)
+		}
+		if on != 1 {
+			t.Errorf("%s: foreign_keys = %d, want 1", when, on)
+		}
+		if _, err := s.db.ExecContext(ctx, "INSERT INTO edges (from_id, to_id, valid_from) VALUES (1000000, 1000001, 0)"); err == nil {
+			t.Errorf("%s: an edge between datasets that do not exist was inserted", when)
+		}
+	}
+	enforced("after Open")
+	if _, err := s.Commit(ctx, "snowflake", richGraph(), t0, CommitOptions{Now: t0}); err != nil {
+		t.Fatal(err)
+	}
+	enforced("after Commit")
+	if _, err := s.ReplaceSource(ctx, "dbt", manifest("LOANS"), CommitOptions{Now: t0.Add(hour)}); err != nil {
+		t.Fatal(err)
+	}
+	enforced("after ReplaceSource")
+	// A transaction that fails after its context was cancelled.
+	cancelled, cancel := context.WithCancel(ctx)
+	boom := errors.New("boom")
+	err := s.inTxUnchecked(cancelled, func(tx *sql.Tx) error {
+		var on int
+		if err := tx.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&on); err != nil {
+			return err
+		}
+		if on != 0 {
+			t.Errorf("inside inTxUnchecked: foreign_keys = %d, want 0", on)
+		}
+		cancel()
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("inTxUnchecked = %v, want %v", err, boom)
+	}
+	enforced("after a failed transaction")
+	if err := s.IntegrityCheck(ctx); err != nil {
+		t.Error(err)
+	}
+}
