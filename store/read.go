@@ -41,7 +41,7 @@ func (s *Store) Graph(ctx context.Context, asOf time.Time) (*graph.Graph, error)
 	defer conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
 	r := &reader{conn: conn, t: t, g: graph.New(), datasets: map[int64]*graph.Dataset{}, visible: map[int64]bool{},
 		jobs: map[int64]*graph.Job{}, strs: map[string]string{}}
-	steps := []func(context.Context) error{r.readDatasets, r.readJobs, r.readRuns, r.readEdges, r.readColumnEdges, r.addDatasets}
+	steps := []func(context.Context) error{r.sizeEdges, r.readDatasets, r.readJobs, r.readRuns, r.readEdges, r.readColumnEdges, r.addDatasets}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
 			return nil, fmt.Errorf("read graph: %w", err)
@@ -81,6 +81,22 @@ func (r *reader) each(ctx context.Context, query string, scan func(*sql.Rows) er
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("%q: %w", firstLine(query), err)
 	}
+	return nil
+}
+
+// sizeEdges makes the graph's edge maps as large as the current graph, a
+// good guess for any time: growing a map of a million edges step by step
+// costs as much as reading them. The partial indexes of current edges
+// make the counts cheap.
+func (r *reader) sizeEdges(ctx context.Context) error {
+	var edges, columns int
+	if err := r.conn.QueryRowContext(ctx, `
+SELECT (SELECT count(*) FROM edges WHERE valid_to IS NULL), (SELECT count(*) FROM column_edges WHERE valid_to IS NULL)`,
+	).Scan(&edges, &columns); err != nil {
+		return fmt.Errorf("count edges: %w", err)
+	}
+	r.g.Edges = make(map[graph.EdgeID]*graph.Edge, edges)
+	r.g.ColumnEdges = make(map[graph.ColumnEdgeID]*graph.ColumnEdge, columns)
 	return nil
 }
 
