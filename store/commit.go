@@ -318,18 +318,22 @@ type committer struct {
 	dirty []int64
 }
 
+// datasetID and jobID look in the cache first: once a store has been
+// written to, most names are there, and each lookup hashes the name.
 func (c *committer) datasetID(id graph.DatasetID) (int64, bool) {
-	if n, ok := c.newDatasets[id]; ok {
+	if n, ok := c.cache.dataset(id); ok {
 		return n, true
 	}
-	return c.cache.dataset(id)
+	n, ok := c.newDatasets[id]
+	return n, ok
 }
 
 func (c *committer) jobID(id graph.JobID) (int64, bool) {
-	if n, ok := c.newJobs[id]; ok {
+	if n, ok := c.cache.job(id); ok {
 		return n, true
 	}
-	return c.cache.job(id)
+	n, ok := c.newJobs[id]
+	return n, ok
 }
 
 func (c *committer) prepare(ctx context.Context, query string) (*sql.Stmt, error) {
