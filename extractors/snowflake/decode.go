@@ -246,20 +246,20 @@ func (d decoder) access(g *graph.Graph, r *Row, temps map[string]string, ev grap
 			if c.ColumnName == "" {
 				continue
 			}
-			toCol := graph.ColumnID{Dataset: to, Column: foldName(c.ColumnName)}
+			toCol := graph.ColumnID{Dataset: to, Column: foldColumn(c.ColumnName)}
 			for _, s := range c.DirectSources {
 				src := accessObject{ObjectDomain: s.ObjectDomain, ObjectName: s.ObjectName}
 				fromDS, ok := d.dataset(&src, temps, false)
 				if !ok || s.ColumnName == "" {
 					continue
 				}
-				fromDS.Columns = []graph.Column{{Name: foldName(s.ColumnName)}}
+				fromDS.Columns = []graph.Column{{Name: foldColumn(s.ColumnName)}}
 				g.AddDataset(fromDS)
 				if fromDS.ID != to {
 					g.AddEdge(fromDS.ID, to, ev)
 				}
 				g.AddColumnEdge(graph.ColumnEdgeID{
-					From: graph.ColumnID{Dataset: fromDS.ID, Column: foldName(s.ColumnName)},
+					From: graph.ColumnID{Dataset: fromDS.ID, Column: foldColumn(s.ColumnName)},
 					To:   toCol, Type: graph.Direct, Subtype: graph.SubtypeTransformation,
 				}, ev)
 			}
@@ -325,7 +325,7 @@ func (d decoder) dataset(o *accessObject, temps map[string]string, withColumns b
 	if withColumns {
 		for _, c := range o.Columns {
 			if c.ColumnName != "" {
-				ds.Columns = append(ds.Columns, graph.Column{Name: foldName(c.ColumnName)})
+				ds.Columns = append(ds.Columns, graph.Column{Name: foldColumn(c.ColumnName)})
 			}
 		}
 	}
@@ -333,25 +333,45 @@ func (d decoder) dataset(o *accessObject, temps map[string]string, withColumns b
 }
 
 // foldName canonicalises a dotted Snowflake name: unquoted parts upper
-// case, quoted parts as written without their quotes.
+// case, quoted parts as written without their quotes, joined as
+// graph.JoinName joins them (the name sqlparse's tables get), so that a
+// part with a dot or a quote stays one part.
 func foldName(s string) string {
 	if !strings.ContainsRune(s, '"') {
 		return strings.ToUpper(s)
 	}
+	return graph.JoinName(foldParts(s)...)
+}
+
+// foldColumn canonicalises a column name like a part of foldName; a column
+// name is one identifier, so it is not quoted again.
+func foldColumn(s string) string {
+	if !strings.ContainsRune(s, '"') {
+		return strings.ToUpper(s)
+	}
+	return strings.Join(foldParts(s), ".")
+}
+
+// foldParts folds the parts of a name that has quotes.
+func foldParts(s string) []string {
 	parts, err := graph.SplitName(s)
 	if err != nil {
-		return s
+		return []string{s}
 	}
 	out := make([]string, len(parts))
 	for i, p := range parts {
 		out[i] = graph.Fold(graph.Snowflake, p.Text, p.Quoted)
 	}
-	return strings.Join(out, ".")
+	return out
 }
 
-// firstPart returns the database of a DB.SCHEMA.NAME (or @DB.SCHEMA.NAME).
+// firstPart returns the database of a DB.SCHEMA.NAME (or @DB.SCHEMA.NAME),
+// a canonical name whose parts may be quoted by graph.JoinName.
 func firstPart(name string) string {
 	name = strings.TrimPrefix(name, "@")
+	if parts, err := graph.SplitName(name); err == nil {
+		return parts[0].Text
+	}
 	db, _, _ := strings.Cut(name, ".")
 	return db
 }
@@ -400,7 +420,7 @@ func createTempTable(sql, db, schema string) (string, bool) {
 			q = append(q, p)
 		}
 	}
-	return strings.Join(q, "."), true
+	return graph.JoinName(q...), true
 }
 
 // sqlWords walks the first words of a statement, skipping blanks and

@@ -8,8 +8,10 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -201,7 +203,8 @@ func TestCreateTempTable(t *testing.T) {
 	for _, c := range []struct{ sql, want string }{
 		{"CREATE TEMP TABLE t AS SELECT 1", "DB.SC.T"},
 		{"create or replace temporary table s.t as select 1", "DB.S.T"},
-		{"-- c\nCREATE VOLATILE TABLE \"Odd\"\"Name\" (a int)", `DB.SC.Odd"Name`},
+		{"-- c\nCREATE VOLATILE TABLE \"Odd\"\"Name\" (a int)", `DB.SC."Odd""Name"`},
+		{`CREATE TEMP TABLE "tmp.v2" AS SELECT 1`, `DB.SC."tmp.v2"`},
 		{"CREATE TABLE t AS SELECT 1", ""},
 		{"CREATE TRANSIENT TABLE t AS SELECT 1", ""},
 		{"CREATE TEMPORARY VIEW v AS SELECT 1", ""},
@@ -214,6 +217,34 @@ func TestCreateTempTable(t *testing.T) {
 		if got != c.want {
 			t.Errorf("createTempTable(%q) = %q, want %q", c.sql, got, c.want)
 		}
+	}
+}
+
+// TestDecodeQuotedNames checks that access-history names with a dot or a
+// quote inside a quoted part are named as graph.JoinName (and so sqlparse
+// and weave) name them, and that the database filter sees the first part.
+func TestDecodeQuotedNames(t *testing.T) {
+	d := decoder{ns: "snowflake://acme-x", f: filter{exclDB: []string{"SCRATCH*"}}}
+	rows := []Row{{Hash: "h1", FirstQueryID: "q1", LastQueryID: "q1", QueryType: "INSERT", Count: 1,
+		QueryText: `INSERT INTO A.B."orders.v2" SELECT "x.y" FROM A.B.SRC`, Database: "A",
+		DirectObjectsAccessed: NullJSON{Text: `[{"objectDomain":"Table","objectName":"A.B.SRC","columns":[{"columnName":"\"x.y\""}]},` +
+			`{"objectDomain":"Table","objectName":"\"scratch.x\".S.T","columns":[{"columnName":"A"}]}]`, Valid: true},
+		ObjectsModified: NullJSON{Text: `[{"objectDomain":"Table","objectName":"A.B.\"orders.v2\"","columns":[{"columnName":"\"x.y\"",` +
+			`"directSources":[{"objectDomain":"Table","objectName":"A.B.SRC","columnName":"\"x.y\""}]}]}]`, Valid: true},
+	}}
+	b := d.decode(rows, mustTime(t, "2025-07-01T00:00:00Z"))
+	var names []string
+	for id := range b.Graph.Datasets {
+		names = append(names, id.Name)
+	}
+	slices.Sort(names)
+	if diff := cmp.Diff([]string{`A.B."orders.v2"`, "A.B.SRC"}, names); diff != "" {
+		t.Errorf("datasets (-want +got):\n%s", diff)
+	}
+	to := graph.ColumnID{Dataset: graph.DatasetID{Namespace: d.ns, Name: `A.B."orders.v2"`}, Column: "x.y"}
+	from := graph.ColumnID{Dataset: graph.DatasetID{Namespace: d.ns, Name: "A.B.SRC"}, Column: "x.y"}
+	if _, ok := b.Graph.ColumnEdges[graph.ColumnEdgeID{From: from, To: to, Type: graph.Direct, Subtype: graph.SubtypeTransformation}]; !ok {
+		t.Errorf("column edge %v -> %v missing; have %v", from, to, slices.Collect(maps.Keys(b.Graph.ColumnEdges)))
 	}
 }
 
