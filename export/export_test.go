@@ -262,6 +262,39 @@ func TestOpenLineage(t *testing.T) {
 	}
 }
 
+// TestOpenLineageParentWithEdges: a run that is both a parent (a
+// Databricks job run with task runs) and its job's latest run gets one
+// event, with its inputs and outputs: a second, empty event for the same
+// run sorted against the first in no fixed order (weft export of the demo
+// differed from run to run).
+func TestOpenLineageParentWithEdges(t *testing.T) {
+	dbx := "databricks://adb-1.azuredatabricks.net"
+	job := graph.JobID{Namespace: dbx, Name: "jobs/881"}
+	task := graph.JobID{Namespace: dbx, Name: "jobs/881/tasks/build"}
+	in := graph.DatasetID{Namespace: dbx, Name: "main.risk.loans"}
+	out := graph.DatasetID{Namespace: dbx, Name: "main.risk.loan_features"}
+	t0 := time.Date(2025, 3, 1, 6, 0, 0, 0, time.UTC)
+	g := graph.New()
+	g.AddRun(graph.Run{ID: "881", Job: job, State: "SUCCESS", Start: t0, End: t0.Add(time.Hour)})
+	g.AddRun(graph.Run{ID: "881-1", Job: task, Parent: "881", State: "SUCCESS", Start: t0, End: t0.Add(time.Minute)})
+	g.AddEdge(in, out, graph.Evidence{Extractor: "databricks", Origin: "databricks run 881", Method: "unity_catalog", Job: job})
+	g.AddEdge(in, out, graph.Evidence{Extractor: "databricks", Origin: "databricks run 881-1", Method: "unity_catalog", Job: task})
+
+	events := OpenLineageEvents(g, OpenLineageOptions{})
+	n := 0
+	for _, ev := range events {
+		if ev.Run.RunID == runUUID("881") {
+			n++
+			if len(ev.Inputs) != 1 || len(ev.Outputs) != 1 {
+				t.Errorf("run 881: %d inputs, %d outputs, want 1 and 1", len(ev.Inputs), len(ev.Outputs))
+			}
+		}
+	}
+	if n != 1 {
+		t.Errorf("run 881 has %d events, want 1", n)
+	}
+}
+
 // TestOpenLineageSchemaRejects makes sure the validation can fail: an
 // event without a run id and a column lineage facet without fields.
 func TestOpenLineageSchemaRejects(t *testing.T) {

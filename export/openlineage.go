@@ -131,7 +131,8 @@ type jobLineage struct {
 // OpenLineageEvents turns g into RunEvents: one COMPLETE (or FAIL) event
 // per job that has edges, attached to the job's latest run when the graph
 // knows one, plus one event per parent run (a dbt invocation, a Databricks
-// job run) so that consumers can link them. Edges whose evidence names no
+// job run) that has none yet, so that consumers can link them; each run has
+// one event. Edges whose evidence names no
 // job are grouped under a job "weft.lineage.<output name>" in the output's
 // namespace. Events are sorted by job, then run.
 func OpenLineageEvents(g *graph.Graph, opts OpenLineageOptions) []Event {
@@ -184,6 +185,7 @@ func OpenLineageEvents(g *graph.Graph, opts OpenLineageOptions) []Event {
 
 	var events []Event
 	parents := map[string]bool{}
+	emitted := map[string]bool{} // runs that have an event of their own
 	for _, jl := range jobs {
 		run := latest[jl.id]
 		ev := Event{
@@ -196,6 +198,7 @@ func OpenLineageEvents(g *graph.Graph, opts OpenLineageOptions) []Event {
 		}
 		when := cmp.Or(jl.lastSeen, opts.EventTime)
 		if run != nil {
+			emitted[run.ID] = true
 			ev.Run = olRun{RunID: runUUID(run.ID)}
 			ev.EventType = eventType(run.State)
 			when = cmp.Or(run.End, run.Start, when)
@@ -219,6 +222,12 @@ func OpenLineageEvents(g *graph.Graph, opts OpenLineageOptions) []Event {
 		events = append(events, ev)
 	}
 	for id := range parents {
+		if emitted[id] {
+			// A parent run that is also its job's latest run already has
+			// an event, with its inputs and outputs; a second, empty one
+			// for the same run would leave consumers with either.
+			continue
+		}
 		run := g.Runs[id]
 		ev := Event{
 			EventType: eventType(run.State),
