@@ -1,6 +1,7 @@
 package sqlparse
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -18,5 +19,30 @@ func TestSplit(t *testing.T) {
 	}
 	if got[1].Line != 3 || got[1].Col != 1 {
 		t.Errorf("piece 2 at %d:%d, want 3:1", got[1].Line, got[1].Col)
+	}
+}
+
+// TestDeepOperatorChain: a generated statement chaining tens of thousands
+// of operators crashed the process inside pg_query (a C stack overflow);
+// it keeps its table-level lineage instead, and a long flat OR list still
+// gets column lineage.
+func TestDeepOperatorChain(t *testing.T) {
+	for _, c := range []struct {
+		name, sql string
+		want      Status
+	}{
+		{"chain", "create table x as select " + strings.Repeat("a + ", 30000) + "a from t", StatusTableOnly},
+		{"bracketed", "create table x as select " + strings.Repeat("(a + ", 100) + "a" + strings.Repeat(strings.Repeat(" + a", 299)+")", 100) + " from t", StatusTableOnly},
+		{"flat or", "create table x as select a from t where " + strings.Repeat("a = 1 or ", 30000) + "a = 2", StatusFull},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := Analyze(Input{SQL: c.sql, Dialect: Postgres}, nil)
+			if r.Status != c.want {
+				t.Errorf("status %s, want %s (%v)", r.Status, c.want, r.Diagnostics)
+			}
+			if len(r.Reads) != 1 || r.Reads[0].Name != "t" {
+				t.Errorf("reads %v, want t", r.Reads)
+			}
+		})
 	}
 }

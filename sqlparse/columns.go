@@ -27,6 +27,12 @@ func analyzeColumns(in Input, toks *tokens, scan tableScan, schema Schema) Resul
 	case KindInsertAll:
 		return insertAll(in, toks, scan, schema)
 	}
+	if operatorDepth(toks) > maxOperatorDepth {
+		res := tableOnly(in, scan)
+		res.Diagnostics = append(res.Diagnostics, Diagnostic{Severity: SeverityError,
+			Message: fmt.Sprintf("expression nests more than %d operators (table-level lineage only)", maxOperatorDepth)})
+		return res
+	}
 	rw := rewrite(in.SQL, toks.toks, in.Dialect)
 	tree, err := pg.Parse(rw.text)
 	if err != nil {
@@ -69,6 +75,47 @@ func analyzeColumns(in Input, toks *tokens, scan tableScan, schema Schema) Resul
 		res.Reads, res.Writes = scan.reads, scan.writes
 	}
 	return res
+}
+
+// maxOperatorDepth bounds how deeply a statement's operators may nest
+// before pg_query sees it. Each operator of a chain (a + b + c ...) is a
+// level of recursion in pg_query's C code, which overflows the thread's
+// stack near 25,000 levels: a crash of the whole process, not an error.
+// Past about 5,000 the parse tree is already too deep for the protobuf
+// decoder, so the bound costs no column lineage.
+const maxOperatorDepth = 10000
+
+// operatorDepth estimates, from the tokens, the deepest nesting of
+// operators: operators chain within one level of brackets until a comma,
+// a semicolon or a keyword that pg_query flattens or that starts a new
+// expression, and a bracket's depth adds to the chain around it.
+func operatorDepth(t *tokens) int {
+	type level struct{ base, n, peak int }
+	levels := []level{{}}
+	deepest := 0
+	for i, tk := range t.toks {
+		top := &levels[len(levels)-1]
+		switch {
+		case t.punct(i, '(') || t.punct(i, '['):
+			levels = append(levels, level{base: top.n, n: top.n, peak: top.n})
+		case t.punct(i, ')') || t.punct(i, ']'):
+			if len(levels) > 1 {
+				peak := top.peak
+				levels = levels[:len(levels)-1]
+				top = &levels[len(levels)-1]
+				top.n = max(top.n, peak)
+				top.peak = max(top.peak, top.n)
+			}
+		case t.punct(i, ',') || t.punct(i, ';') ||
+			t.isAny(i, "and", "or", "when", "then", "else", "select", "from", "where", "on", "values", "set"):
+			top.n = top.base
+		case tk.kind == tOp:
+			top.n++
+			top.peak = max(top.peak, top.n)
+			deepest = max(deepest, top.n)
+		}
+	}
+	return deepest
 }
 
 func parseDiag(in Input, rw *rewritten, err error) Diagnostic {
