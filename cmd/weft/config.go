@@ -205,8 +205,15 @@ func (l configLoader) parse(file, dir string, data []byte) (*weftConfig, error) 
 	var errs configErrors
 	var list *yaml.Node
 	cfg := &weftConfig{}
+	keyLines := map[string]int{}
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
+		if line, dup := keyLines[k.Value]; dup {
+			// yaml keeps both; reading either would drop the other silently.
+			errs.add(file, k.Line, "mapping key %q already defined at line %d", k.Value, line)
+			continue
+		}
+		keyLines[k.Value] = k.Line
 		switch k.Value {
 		case "sources":
 			list = v
@@ -324,11 +331,20 @@ func (l configLoader) loadSource(file, dir string, item *yaml.Node, errs *config
 		return source{}, false
 	}
 	var typeNode, nameNode *yaml.Node
+	keyLines := map[string]int{}
 	for i := 0; i+1 < len(item.Content); i += 2 {
-		switch item.Content[i].Value {
-		case "type":
+		k := item.Content[i]
+		if k.Value != "type" && k.Value != "name" {
+			continue // the other keys' duplicates fail to decode below
+		}
+		if line, dup := keyLines[k.Value]; dup {
+			errs.add(file, k.Line, "source: mapping key %q already defined at line %d", k.Value, line)
+			return source{}, false
+		}
+		keyLines[k.Value] = k.Line
+		if k.Value == "type" {
 			typeNode = item.Content[i+1]
-		case "name":
+		} else {
 			nameNode = item.Content[i+1]
 		}
 	}

@@ -122,6 +122,26 @@ func TestConfigLoad(t *testing.T) {
 			wantErr: `proj/weft.yaml:4: duplicate source name "fake" (also at line 2): give each source a distinct name`,
 		},
 		{
+			name:    "duplicate sources key: the first list is not dropped silently",
+			yaml:    "sources:\n  - type: fake\n    manifest: a\nsources:\n  - type: fake\n    name: b\n    manifest: b\n",
+			wantErr: `proj/weft.yaml:4: mapping key "sources" already defined at line 1`,
+		},
+		{
+			name:    "duplicate type",
+			yaml:    "sources:\n  - type: nameless\n    type: fake\n    manifest: a\n",
+			wantErr: `proj/weft.yaml:3: source: mapping key "type" already defined at line 2`,
+		},
+		{
+			name:    "duplicate name without a name key",
+			yaml:    "sources:\n  - type: nameless\n    name: a\n    name: b\n",
+			wantErr: `proj/weft.yaml:4: source: mapping key "name" already defined at line 3`,
+		},
+		{
+			name:    "duplicate key",
+			yaml:    "sources:\n  - type: fake\n    manifest: a\n    manifest: b\n",
+			wantErr: `proj/weft.yaml:4: fake source "fake": mapping key "manifest" already defined at line 3`,
+		},
+		{
 			name:    "empty file",
 			yaml:    "",
 			wantErr: `proj/weft.yaml: no sources configured (add a "sources:" list)`,
@@ -229,6 +249,16 @@ func TestConfigTopLevelKeys(t *testing.T) {
 				"proj/weft.yaml:3: link: to \"snowflake://acme/ANALYTICS.{1}.{3}\": {1} does not name a wildcard of from (it has 0)\n" +
 				"proj/weft.yaml:3: link: to \"snowflake://acme/ANALYTICS.{1}.{3}\": {3} does not name a wildcard of from (it has 0)\n" +
 				"proj/weft.yaml:4: link: unknown case \"shout\" (valid: keep, lower, upper)",
+		},
+		{
+			name:    "store twice",
+			yaml:    "store: a.db\nstore: b.db\n" + src,
+			wantErr: `proj/weft.yaml:2: mapping key "store" already defined at line 1`,
+		},
+		{
+			name:    "link key twice",
+			yaml:    "links:\n  - from: databricks://adb-1/a.*\n    to: snowflake://acme/A.{1}\n    from: databricks://adb-1/b.*\n" + src,
+			wantErr: `proj/weft.yaml:4: link: mapping key "from" already defined at line 2`,
 		},
 		{
 			name:    "links not a list",

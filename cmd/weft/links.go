@@ -107,12 +107,18 @@ func parseLink(file string, item *yaml.Node, errs *configErrors) (linkRule, bool
 	}
 	n := len(errs.list)
 	vals := map[string]*yaml.Node{}
+	keyLines := map[string]int{}
 	for i := 0; i+1 < len(item.Content); i += 2 {
 		k, v := item.Content[i], item.Content[i+1]
 		if !slices.Contains(linkKeys, k.Value) {
 			errs.add(file, k.Line, "link: unknown key %q (valid: %s)", k.Value, strings.Join(linkKeys, ", "))
 			continue
 		}
+		if line, dup := keyLines[k.Value]; dup {
+			errs.add(file, k.Line, "link: mapping key %q already defined at line %d", k.Value, line)
+			continue
+		}
+		keyLines[k.Value] = k.Line
 		if v.Kind != yaml.ScalarNode || v.Tag == "!!null" {
 			errs.add(file, v.Line, "link: %s: expected a string, got %s", k.Value, nodeKind(v))
 			continue
