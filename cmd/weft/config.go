@@ -194,6 +194,13 @@ func (l configLoader) parse(file, dir string, data []byte) (*weftConfig, error) 
 		}
 		return nil, fmt.Errorf("%s:%s", file, yamlMessage(err))
 	}
+	var next yaml.Node
+	if err := dec.Decode(&next); err == nil && len(next.Content) > 0 && next.Content[0].Tag != "!!null" {
+		// Reading only the first would drop the rest silently.
+		return nil, fmt.Errorf("%s:%d: a second YAML document (after ---): weft reads one; put all sources in one \"sources:\" list", file, next.Content[0].Line)
+	} else if err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s:%s", file, yamlMessage(err))
+	}
 	root := &doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
 		root = root.Content[0]

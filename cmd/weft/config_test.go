@@ -142,6 +142,16 @@ func TestConfigLoad(t *testing.T) {
 			wantErr: `proj/weft.yaml:4: fake source "fake": mapping key "manifest" already defined at line 3`,
 		},
 		{
+			name:    "second document",
+			yaml:    "sources:\n  - type: fake\n    manifest: a\n---\nsources:\n  - type: fake\n    name: b\n    manifest: b\n",
+			wantErr: `proj/weft.yaml:5: a second YAML document (after ---): weft reads one; put all sources in one "sources:" list`,
+		},
+		{
+			name: "documents marked, and an empty one after",
+			yaml: "---\nsources:\n  - type: fake\n    manifest: a\n---\n# nothing more\n",
+			want: []fakeConfig{{Manifest: filepath.Join("proj", "a")}},
+		},
+		{
 			name:    "empty file",
 			yaml:    "",
 			wantErr: `proj/weft.yaml: no sources configured (add a "sources:" list)`,
