@@ -481,7 +481,12 @@ func (o *online) pipelines(ctx context.Context) ([]pipelineInfo, error) { return
 // carries its own credential, so the workspace token must not go with it.
 // It uses the SDK config's transport when one is set (proxies, tests).
 func (o *online) artifactsClient() *http.Client {
-	rt := o.w.Config.HTTPTransport
+	return artifactsHTTPClient(o.w.Config.HTTPTransport)
+}
+
+// artifactsHTTPClient builds the download client over rt (nil: a clone of
+// the default transport with timeouts).
+func artifactsHTTPClient(rt http.RoundTripper) *http.Client {
 	if rt == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.ResponseHeaderTimeout = time.Minute
@@ -495,8 +500,28 @@ func (o *online) artifactsClient() *http.Client {
 			if len(via) >= 5 {
 				return errors.New("stopped after 5 redirects")
 			}
+			stripCrossHostHeaders(req, via[0])
 			return nil
 		},
+	}
+}
+
+// redirectSafeHeaders may follow a redirect to another host; every other
+// header of the first request (the artifacts_headers, such as a storage
+// encryption key) stays with the host it was meant for.
+var redirectSafeHeaders = map[string]bool{"Accept": true, "Accept-Encoding": true, "Range": true, "User-Agent": true}
+
+// stripCrossHostHeaders removes from a redirected request the headers Go
+// copies from the first one, when the redirect leaves its host. Go drops
+// Authorization and cookies itself, but not custom headers.
+func stripCrossHostHeaders(req, first *http.Request) {
+	if req.URL.Host == first.URL.Host {
+		return
+	}
+	for k := range req.Header {
+		if !redirectSafeHeaders[http.CanonicalHeaderKey(k)] {
+			req.Header.Del(k)
+		}
 	}
 }
 
