@@ -12,7 +12,6 @@ import (
 	"github.com/weftdata/weft/internal/corpus"
 )
 
-
 // corpusNames gives each corpus file the export name of its API, so that
 // it goes through the offline decoder exactly as an export would.
 var corpusNames = map[string]string{
