@@ -12,10 +12,20 @@ import (
 
 // readStoreGraph reads the graph valid at asOf (zero: now) from a weft
 // store, with the datasets that are one physical table merged (see unify).
-// A missing file is an error, not an empty store: opening would create one.
+// A missing or empty file is an error, not an empty store: opening would
+// create one.
 func readStoreGraph(ctx context.Context, path string, asOf time.Time) (*graph.Graph, error) {
-	if _, err := os.Stat(path); err != nil {
+	fi, err := os.Stat(path)
+	if err != nil {
 		return nil, fmt.Errorf("store %s: %w (create it with weft extract)", path, err)
+	}
+	switch {
+	case fi.IsDir():
+		return nil, fmt.Errorf("store %s: is a directory, not a weft store", path)
+	case fi.Size() == 0:
+		// SQLite takes an empty file for a new database and the store
+		// would migrate it: reading would turn the file into a store.
+		return nil, fmt.Errorf("store %s: empty file, not a weft store (create it with weft extract)", path)
 	}
 	s, err := store.Open(ctx, path)
 	if err != nil {
