@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"net/url"
 	"sync"
 	"time"
@@ -241,8 +242,23 @@ func nanos(t time.Time) int64 {
 	if t.IsZero() {
 		return 0
 	}
+	// UnixNano is undefined outside 1678-2262; sources do write
+	// placeholder dates (9999-12-31), which must still sort last, not wrap
+	// around.
+	switch {
+	case t.Before(minNanoTime):
+		return minNanoTime.UnixNano()
+	case t.After(maxNanoTime):
+		return maxNanoTime.UnixNano()
+	}
 	return t.UnixNano()
 }
+
+// The times an int64 of nanoseconds since 1970 can hold.
+var (
+	minNanoTime = time.Unix(0, math.MinInt64+1).UTC()
+	maxNanoTime = time.Unix(0, math.MaxInt64).UTC()
+)
 
 // fromNanos decodes a time written by nanos, in UTC.
 func fromNanos(n int64) time.Time {

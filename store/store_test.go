@@ -849,3 +849,16 @@ func TestForeignKeysAfterCommit(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// Placeholder dates outside what nanoseconds since 1970 can hold are kept
+// in order (clamped), not wrapped around.
+func TestFarDatesKeepTheirOrder(t *testing.T) {
+	far := time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+	early := time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC)
+	if !(nanos(early) < nanos(t0) && nanos(t0) < nanos(far)) {
+		t.Errorf("nanos order broken: early %d, t0 %d, far %d", nanos(early), nanos(t0), nanos(far))
+	}
+	if got := fromNanos(nanos(far)); got.Year() != 2262 {
+		t.Errorf("far date reads back as %v, want the latest representable time (2262)", got)
+	}
+}
