@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -45,7 +46,14 @@ func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 func (e *exitError) ExitCode() int { return e.code }
 
-func inputError(err error) error { return &exitError{code: exitUsage, err: err} }
+// inputError marks err as unreadable input (exit 2), unless the run was
+// interrupted: that is a failure (exit 1), not the input's fault.
+func inputError(err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return &exitError{code: exitUsage, err: err}
+}
 
 func newCheckCmd(a *app, runF func(context.Context, *checkOptions) error) *cobra.Command {
 	opts := &checkOptions{}

@@ -103,6 +103,9 @@ since does not).`, what)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.io = a.io
 			opts.ref = args[0]
+			if strings.TrimSpace(opts.ref) == "" {
+				return usageErrorf("the dataset or column reference is empty")
+			}
 			if opts.depth < 0 {
 				return usageErrorf("--depth must be 0 (no limit) or more, got %d", opts.depth)
 			}

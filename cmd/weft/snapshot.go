@@ -337,6 +337,15 @@ func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
 		// it as it is.
 		return writeSpecial(path, write)
 	}
+	// Replace what a symlink points at, not the link, and keep an existing
+	// file's permissions.
+	mode := os.FileMode(0o644)
+	if real, serr := filepath.EvalSymlinks(path); serr == nil {
+		path = real
+		if fi, serr := os.Stat(real); serr == nil {
+			mode = fi.Mode().Perm()
+		}
+	}
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
@@ -351,7 +360,7 @@ func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
 	if err := write(tmp); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err := tmp.Chmod(0o644); err != nil {
+	if err := tmp.Chmod(mode); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := tmp.Close(); err != nil {

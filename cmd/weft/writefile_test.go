@@ -52,3 +52,33 @@ func TestWriteFileAtomicKeepsSpecialFiles(t *testing.T) {
 		}
 	}
 }
+
+// -o through a symlink replaces the file it points at, keeps the link and
+// the file's permissions.
+func TestWriteFileAtomicFollowsSymlinks(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "real.json")
+	if err := os.WriteFile(real, []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "graph.json")
+	if err := os.Symlink(real, link); err != nil {
+		t.Skipf("symlink: %v", err)
+	}
+	if err := writeFileAtomic(link, func(w io.Writer) error {
+		_, err := io.WriteString(w, "new")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("the link was replaced: %v %v", fi, err)
+	}
+	b, err := os.ReadFile(real)
+	if err != nil || string(b) != "new" {
+		t.Errorf("target = %q, %v; want new", b, err)
+	}
+	if fi, _ := os.Stat(real); fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode = %v, want 0600 kept", fi.Mode().Perm())
+	}
+}
