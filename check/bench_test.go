@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/weftdata/weft/extractors/dbt"
 	"github.com/weftdata/weft/extractors/dbt/dbtgen"
 	"github.com/weftdata/weft/graph"
+	"github.com/weftdata/weft/internal/memstat"
 	"github.com/weftdata/weft/weave"
 )
 
@@ -85,7 +85,7 @@ func BenchmarkSyntheticDroppedColumn(b *testing.B) {
 				b.Fatalf("finding lists %d datasets of %d affected, want the %d readers: %s", got, affectedCount(f), readers, f.Message)
 			}
 			b.ReportMetric(float64(affectedCount(f)), "affected")
-			reportPeakRSS(b)
+			memstat.Report(b)
 		})
 	}
 }
@@ -192,20 +192,4 @@ func mustJSON(b testing.TB, v any) []byte {
 		b.Fatal(err)
 	}
 	return data
-}
-
-// reportPeakRSS reports the process's peak resident set (VmHWM).
-func reportPeakRSS(b *testing.B) {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")))
-			if err == nil {
-				b.ReportMetric(float64(kb)/1024, "peak_MB")
-			}
-		}
-	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/weftdata/weft/graph"
+	"github.com/weftdata/weft/internal/memstat"
 )
 
 var (
@@ -64,7 +65,7 @@ func BenchmarkCommitColumnEdges(b *testing.B) { benchmarkCommit(b, true) }
 func benchmarkCommit(b *testing.B, columns bool) {
 	ctx := b.Context()
 	n, batch := *benchEdges, *benchBatch
-	resetPeakRSS()
+	memstat.ResetPeak()
 	var total, totalCPU time.Duration
 	b.StopTimer()
 	for range b.N {
@@ -107,7 +108,7 @@ func benchmarkCommit(b *testing.B, columns bool) {
 	if totalCPU > 0 {
 		b.ReportMetric(float64(n)*float64(b.N)/totalCPU.Seconds(), "edges/cpu-s")
 	}
-	if peak := peakRSS(); peak > 0 {
+	if peak := memstat.PeakRSS(); peak > 0 {
 		b.ReportMetric(float64(peak)/(1<<20), "peak-RSS-MiB")
 	}
 }
@@ -130,7 +131,7 @@ func BenchmarkGraph(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	resetPeakRSS()
+	memstat.ResetPeak()
 	b.ResetTimer()
 	for b.Loop() {
 		g, err := s.Graph(ctx, time.Time{})
@@ -142,7 +143,7 @@ func BenchmarkGraph(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "edges/s")
-	if peak := peakRSS(); peak > 0 {
+	if peak := memstat.PeakRSS(); peak > 0 {
 		b.ReportMetric(float64(peak)/(1<<20), "peak-RSS-MiB")
 	}
 }

@@ -5,7 +5,3 @@ package store
 import "time"
 
 func cpuTime() time.Duration { return 0 }
-
-func resetPeakRSS() {}
-
-func peakRSS() int64 { return 0 }

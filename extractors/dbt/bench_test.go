@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/metrics"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/weftdata/weft/extractors"
 	"github.com/weftdata/weft/extractors/dbt/dbtgen"
+	"github.com/weftdata/weft/internal/memstat"
 )
 
 // BenchmarkLoad measures what weft snapshot does with a dbt project:
@@ -89,9 +89,7 @@ func benchExtract(b *testing.B, cfg Config, size int64) {
 	b.StopTimer()
 	b.ReportMetric(float64(peak.stop())/(1<<20), "peak-heap-MB")
 	b.ReportMetric(float64(retained(b, e))/(1<<20), "live-MB")
-	if hwm := vmHWM(); hwm > 0 {
-		b.ReportMetric(float64(hwm)/(1<<20), "VmHWM-MB")
-	}
+	memstat.Report(b)
 }
 
 // retained is the heap that one Extract's output keeps alive (the batch
@@ -157,25 +155,4 @@ func (s *peakSampler) stop() uint64 {
 	close(s.done)
 	s.wg.Wait()
 	return s.max
-}
-
-// vmHWM reads the process's peak resident set size from /proc (Linux);
-// 0 elsewhere.
-func vmHWM() uint64 {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for line := range strings.Lines(string(data)) {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			fields := strings.Fields(rest)
-			if len(fields) > 0 {
-				kb, err := strconv.ParseUint(fields[0], 10, 64)
-				if err == nil {
-					return kb << 10
-				}
-			}
-		}
-	}
-	return 0
 }

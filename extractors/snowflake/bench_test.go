@@ -13,6 +13,7 @@ import (
 
 	"github.com/weftdata/weft/extractors"
 	"github.com/weftdata/weft/extractors/snowflake/snowgen"
+	"github.com/weftdata/weft/internal/memstat"
 )
 
 // genExport writes a raw export of n logged queries of shapes query shapes
@@ -57,22 +58,6 @@ func benchFile() (string, error) {
 		_, bench.err = genExport(bench.path, n, 2000)
 	})
 	return bench.path, bench.err
-}
-
-// peakRSS returns the process's peak resident set size in MB (Linux), or 0.
-func peakRSS() float64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
-			var kb float64
-			fmt.Sscanf(strings.TrimSpace(v), "%f", &kb)
-			return kb / 1024
-		}
-	}
-	return 0
 }
 
 // BenchmarkExport measures the offline path end to end except parsing
@@ -131,5 +116,5 @@ func BenchmarkExport(b *testing.B) {
 	b.ReportMetric(float64(queries)*float64(b.N)/b.Elapsed().Seconds(), "queries/s")
 	b.ReportMetric(float64(shapes), "shapes")
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
-	b.ReportMetric(peakRSS(), "peak-RSS-MB")
+	memstat.Report(b)
 }
