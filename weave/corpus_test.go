@@ -3,7 +3,6 @@ package weave
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -14,9 +13,6 @@ import (
 	"github.com/weftdata/weft/internal/corpus"
 )
 
-// corpusDir is the shared corpus's dbt folder (see internal/corpus).
-func corpusDir(t testing.TB) string { return corpus.Dir(t, "dbt") }
-
 // corpusProject is one corpus folder's artifacts.
 type corpusProject struct {
 	name              string
@@ -25,30 +21,13 @@ type corpusProject struct {
 
 func corpusProjects(t testing.TB) []corpusProject {
 	t.Helper()
-	dir := corpusDir(t)
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []corpusProject
-	for _, e := range entries {
-		if !e.IsDir() {
-			continue
+	for _, p := range corpus.DBTProjects(t) {
+		cp := corpusProject{name: p.Name, manifest: mustRead(t, p.Manifest)}
+		if p.Catalog != "" {
+			cp.catalog = mustRead(t, p.Catalog)
 		}
-		files, _ := filepath.Glob(filepath.Join(dir, e.Name(), "*.json"))
-		p := corpusProject{name: e.Name()}
-		for _, f := range files {
-			base := filepath.Base(f)
-			switch {
-			case strings.Contains(base, "manifest"):
-				p.manifest = mustRead(t, f)
-			case strings.Contains(base, "catalog"):
-				p.catalog = mustRead(t, f)
-			}
-		}
-		if p.manifest != nil {
-			out = append(out, p)
-		}
+		out = append(out, cp)
 	}
 	return out
 }

@@ -3,7 +3,6 @@ package dbt
 import (
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -21,43 +20,11 @@ type corpusCase struct {
 	manifest, catalog, runResults string
 }
 
-// corpusDir is the shared corpus's dbt folder (see internal/corpus).
-func corpusDir(t testing.TB) string { return corpus.Dir(t, "dbt") }
-
 func corpusCases(t testing.TB) []corpusCase {
 	t.Helper()
-	dir := corpusDir(t)
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var cases []corpusCase
-	for _, e := range entries {
-		if !e.IsDir() {
-			continue
-		}
-		files, err := filepath.Glob(filepath.Join(dir, e.Name(), "*.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		c := corpusCase{name: e.Name()}
-		for _, f := range files {
-			base := filepath.Base(f)
-			switch {
-			case strings.Contains(base, "manifest"):
-				c.manifest = f
-			case strings.Contains(base, "catalog"):
-				c.catalog = f
-			case strings.Contains(base, "run_results"):
-				c.runResults = f
-			}
-		}
-		if c.manifest != "" {
-			cases = append(cases, c)
-		}
-	}
-	if len(cases) == 0 {
-		t.Skipf("no manifests in %s", dir)
+	for _, p := range corpus.DBTProjects(t) {
+		cases = append(cases, corpusCase{name: p.Name, manifest: p.Manifest, catalog: p.Catalog, runResults: p.RunResults})
 	}
 	return cases
 }

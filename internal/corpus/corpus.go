@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -61,4 +62,51 @@ func Dir(t testing.TB, elem ...string) string {
 		t.Skipf("corpus folder %s not found: %v", dir, err)
 	}
 	return dir
+}
+
+// DBTProject is one folder of the corpus's dbt artifacts: a manifest and,
+// when the project shipped them, a catalog and run results.
+type DBTProject struct {
+	Name                          string // the folder's name
+	Manifest, Catalog, RunResults string // paths; empty when absent
+}
+
+// DBTProjects lists the dbt corpus's projects in folder order, or skips the
+// test when the corpus (or every manifest in it) is absent.
+func DBTProjects(t testing.TB) []DBTProject {
+	t.Helper()
+	dir := Dir(t, "dbt")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []DBTProject
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		files, err := filepath.Glob(filepath.Join(dir, e.Name(), "*.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := DBTProject{Name: e.Name()}
+		for _, f := range files {
+			base := strings.ToLower(filepath.Base(f))
+			switch {
+			case strings.Contains(base, "manifest"):
+				p.Manifest = f
+			case strings.Contains(base, "catalog"):
+				p.Catalog = f
+			case strings.Contains(base, "run_results"):
+				p.RunResults = f
+			}
+		}
+		if p.Manifest != "" {
+			out = append(out, p)
+		}
+	}
+	if len(out) == 0 {
+		t.Skipf("no manifests in %s", dir)
+	}
+	return out
 }
