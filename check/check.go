@@ -570,8 +570,6 @@ func sortedIDs[V any](m map[graph.DatasetID]V) []graph.DatasetID {
 	for id := range m {
 		ids = append(ids, id)
 	}
-	slices.SortFunc(ids, func(a, b graph.DatasetID) int {
-		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
-	})
+	slices.SortFunc(ids, graph.DatasetID.Compare)
 	return ids
 }

@@ -107,9 +107,7 @@ func (c *checker) walkTables(start graph.DatasetID, prefix []Hop, seen map[graph
 		it := queue[0]
 		queue = queue[1:]
 		edges := c.baseDown[it.id]
-		slices.SortFunc(edges, func(a, b *graph.Edge) int {
-			return cmp.Or(cmp.Compare(a.To.Namespace, b.To.Namespace), cmp.Compare(a.To.Name, b.To.Name))
-		})
+		slices.SortFunc(edges, func(a, b *graph.Edge) int { return a.To.Compare(b.To) })
 		for _, e := range edges {
 			key := graph.ColumnID{Dataset: e.To}
 			if seen[key] {

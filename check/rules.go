@@ -115,7 +115,7 @@ func (c *checker) unresolvedColumns(reported map[string]bool) {
 		if len(ups) == 0 {
 			continue
 		}
-		slices.SortFunc(ups, compareDatasetID)
+		slices.SortFunc(ups, graph.DatasetID.Compare)
 		allKnown := true
 		for _, up := range ups {
 			known, ok := c.knownColumns(up)
@@ -147,13 +147,6 @@ func (c *checker) unresolvedColumns(reported map[string]bool) {
 		c.locate(&f, n, col)
 		c.out = append(c.out, f)
 	}
-}
-
-func compareDatasetID(a, b graph.DatasetID) int {
-	if c := strings.Compare(a.Namespace, b.Namespace); c != 0 {
-		return c
-	}
-	return strings.Compare(a.Name, b.Name)
 }
 
 // danglingRefs reports relations read by compiled SQL that are neither a

@@ -236,9 +236,7 @@ func buildPageData(g *graph.Graph, opts HTMLOptions) pageData {
 	for _, e := range g.ColumnEdges {
 		collect(e.Evidence)
 	}
-	jobs := slices.SortedFunc(maps.Keys(jobIDs), func(a, b graph.JobID) int {
-		return cmp.Or(strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name))
-	})
+	jobs := slices.SortedFunc(maps.Keys(jobIDs), graph.JobID.Compare)
 	jobIndex := make(map[graph.JobID]int, len(jobs))
 	for i, id := range jobs {
 		jobIndex[id] = i

@@ -312,7 +312,7 @@ func columnLineageFor(id graph.DatasetID, producer string, edges []*graph.Column
 		keys = append(keys, k)
 	}
 	slices.SortFunc(keys, func(a, b key) int {
-		return cmp.Or(strings.Compare(a.out, b.out), compareColumnID(a.in, b.in))
+		return cmp.Or(strings.Compare(a.out, b.out), graph.ColumnID.Compare(a.in, b.in))
 	})
 	f := &columnLineageFacet{facetBase: facetBase{producer, columnLineageFacetURL}, Fields: map[string]columnLineageField{}}
 	for _, k := range keys {
@@ -337,7 +337,7 @@ func sortedIDs(m map[graph.DatasetID]bool) []graph.DatasetID {
 	for id := range m {
 		out = append(out, id)
 	}
-	slices.SortFunc(out, compareDatasetID)
+	slices.SortFunc(out, graph.DatasetID.Compare)
 	return out
 }
 

@@ -36,14 +36,6 @@ type view struct {
 	columns     map[graph.DatasetID][]string
 }
 
-func compareDatasetID(a, b graph.DatasetID) int {
-	return cmp.Or(strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name))
-}
-
-func compareColumnID(a, b graph.ColumnID) int {
-	return cmp.Or(compareDatasetID(a.Dataset, b.Dataset), strings.Compare(a.Column, b.Column))
-}
-
 func selectView(g *graph.Graph, opts ViewOptions) view {
 	v := view{focus: map[graph.DatasetID]bool{}, columns: map[graph.DatasetID][]string{}}
 	in := map[graph.DatasetID]bool{}
@@ -72,7 +64,7 @@ func selectView(g *graph.Graph, opts ViewOptions) view {
 		}
 	}
 	slices.SortFunc(v.edges, func(a, b *graph.Edge) int {
-		return cmp.Or(compareDatasetID(a.From, b.From), compareDatasetID(a.To, b.To))
+		return cmp.Or(graph.DatasetID.Compare(a.From, b.From), graph.DatasetID.Compare(a.To, b.To))
 	})
 	if opts.Columns {
 		seen := map[graph.ColumnID]bool{}
@@ -86,7 +78,7 @@ func selectView(g *graph.Graph, opts ViewOptions) view {
 		for id := range in {
 			ids = append(ids, id)
 		}
-		slices.SortFunc(ids, compareDatasetID)
+		slices.SortFunc(ids, graph.DatasetID.Compare)
 		for _, id := range ids {
 			if d, ok := g.Datasets[id]; ok {
 				for _, c := range d.Columns {
@@ -100,7 +92,7 @@ func selectView(g *graph.Graph, opts ViewOptions) view {
 			}
 		}
 		slices.SortFunc(v.columnEdges, func(a, b *graph.ColumnEdge) int {
-			return cmp.Or(compareColumnID(a.From, b.From), compareColumnID(a.To, b.To),
+			return cmp.Or(graph.ColumnID.Compare(a.From, b.From), graph.ColumnID.Compare(a.To, b.To),
 				strings.Compare(a.Type, b.Type), strings.Compare(a.Subtype, b.Subtype))
 		})
 		// Columns known only from edges come after the schema's columns.
@@ -112,7 +104,7 @@ func selectView(g *graph.Graph, opts ViewOptions) view {
 	for id := range in {
 		v.datasets = append(v.datasets, id)
 	}
-	slices.SortFunc(v.datasets, compareDatasetID)
+	slices.SortFunc(v.datasets, graph.DatasetID.Compare)
 	return v
 }
 

@@ -6,7 +6,10 @@
 // the same graph always gives the same bytes.
 package graph
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // FormatVersion is the version of the JSON encoding written by Encode.
 // Bump it when a field changes meaning or is removed; adding a field is
@@ -45,6 +48,15 @@ func (d DatasetID) String() string { return d.Namespace + "/" + d.Name }
 // IsZero reports whether d is the zero DatasetID.
 func (d DatasetID) IsZero() bool { return d == DatasetID{} }
 
+// Compare orders IDs by namespace, then name, as every sorted output of
+// weft does; it returns -1, 0 or +1 like strings.Compare.
+func (d DatasetID) Compare(o DatasetID) int {
+	if c := strings.Compare(d.Namespace, o.Namespace); c != 0 {
+		return c
+	}
+	return strings.Compare(d.Name, o.Name)
+}
+
 // ColumnID names one column of one dataset. An empty Column means "the
 // dataset as a whole"; it is used only as the downstream end of an INDIRECT
 // column edge that affects every column (a WHERE filter, a JOIN key), which
@@ -53,6 +65,14 @@ func (d DatasetID) IsZero() bool { return d == DatasetID{} }
 type ColumnID struct {
 	Dataset DatasetID `json:"dataset"`
 	Column  string    `json:"column,omitempty"`
+}
+
+// Compare orders column IDs by dataset, then column.
+func (c ColumnID) Compare(o ColumnID) int {
+	if r := c.Dataset.Compare(o.Dataset); r != 0 {
+		return r
+	}
+	return strings.Compare(c.Column, o.Column)
 }
 
 // String returns "namespace/name.column".
@@ -137,6 +157,9 @@ func (j JobID) String() string { return j.Namespace + "/" + j.Name }
 
 // IsZero reports whether j is the zero JobID.
 func (j JobID) IsZero() bool { return j == JobID{} }
+
+// Compare orders job IDs by namespace, then name.
+func (j JobID) Compare(o JobID) int { return DatasetID(j).Compare(DatasetID(o)) }
 
 // Job is something that reads and writes datasets.
 type Job struct {

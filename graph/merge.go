@@ -346,17 +346,11 @@ func normStrings(s []string) []string {
 	return slices.Compact(s)
 }
 
-func compareDatasetID(a, b DatasetID) int {
-	return cmp.Or(strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name))
-}
+func compareDatasetID(a, b DatasetID) int { return a.Compare(b) }
 
-func compareColumnID(a, b ColumnID) int {
-	return cmp.Or(compareDatasetID(a.Dataset, b.Dataset), strings.Compare(a.Column, b.Column))
-}
+func compareColumnID(a, b ColumnID) int { return a.Compare(b) }
 
-func compareJobID(a, b JobID) int {
-	return cmp.Or(strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name))
-}
+func compareJobID(a, b JobID) int { return a.Compare(b) }
 
 func compareEdgeID(a, b EdgeID) int {
 	return cmp.Or(compareDatasetID(a.From, b.From), compareDatasetID(a.To, b.To))

@@ -47,7 +47,7 @@ VALUES (?1, ?2, ?3, ?4, ?3, ?5)`)
 	if err != nil {
 		return err
 	}
-	ids := slices.SortedFunc(maps.Keys(g.Datasets), compareDatasetID)
+	ids := slices.SortedFunc(maps.Keys(g.Datasets), graph.DatasetID.Compare)
 	m := newMissing()
 	for _, id := range ids {
 		c.dataset(id, m)

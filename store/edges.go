@@ -155,10 +155,10 @@ func (c *committer) resolve(ctx context.Context, m *missing, rows []edgeRow) err
 	if len(m.datasets) == 0 && len(m.jobs) == 0 {
 		return nil
 	}
-	missingDS := slices.SortedFunc(maps.Keys(m.datasets), compareDatasetID)
-	missingJobs := slices.SortedFunc(maps.Keys(m.jobs), compareJobID)
+	missingDS := slices.SortedFunc(maps.Keys(m.datasets), graph.DatasetID.Compare)
+	missingJobs := slices.SortedFunc(maps.Keys(m.jobs), graph.JobID.Compare)
 	if len(missingDS) > 0 {
-		slices.SortFunc(missingDS, compareDatasetID)
+		slices.SortFunc(missingDS, graph.DatasetID.Compare)
 		names := make([]string, 0, 2*len(missingDS))
 		for _, id := range missingDS {
 			names = append(names, id.Namespace, id.Name)
@@ -172,7 +172,7 @@ func (c *committer) resolve(ctx context.Context, m *missing, rows []edgeRow) err
 		}
 	}
 	if len(missingJobs) > 0 {
-		slices.SortFunc(missingJobs, compareJobID)
+		slices.SortFunc(missingJobs, graph.JobID.Compare)
 		names := make([]string, 0, 2*len(missingJobs))
 		for _, id := range missingJobs {
 			names = append(names, id.Namespace, id.Name)

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -32,7 +31,7 @@ ON CONFLICT (namespace, name) DO UPDATE SET type = excluded.type, sql = excluded
 	if err != nil {
 		return err
 	}
-	for _, id := range slices.SortedFunc(maps.Keys(g.Jobs), compareJobID) {
+	for _, id := range slices.SortedFunc(maps.Keys(g.Jobs), graph.JobID.Compare) {
 		stored := graph.Job{ID: id}
 		var props string
 		err := get.QueryRowContext(ctx, id.Namespace, id.Name).Scan(&stored.Type, &stored.SQL, &props)
@@ -165,12 +164,4 @@ func decodeMap(s string) (map[string]string, error) {
 		return nil, nil
 	}
 	return out, nil
-}
-
-func compareDatasetID(a, b graph.DatasetID) int {
-	return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
-}
-
-func compareJobID(a, b graph.JobID) int {
-	return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
 }

@@ -363,7 +363,7 @@ func sortEvidence(evs []graph.Evidence) {
 	}
 	slices.SortFunc(evs, func(a, b graph.Evidence) int {
 		return cmp.Or(cmp.Compare(a.Extractor, b.Extractor), cmp.Compare(a.Origin, b.Origin),
-			cmp.Compare(a.Method, b.Method), compareJobID(a.Job, b.Job))
+			cmp.Compare(a.Method, b.Method), graph.JobID.Compare(a.Job, b.Job))
 	})
 }
 

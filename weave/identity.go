@@ -50,7 +50,7 @@ func Unify(g *graph.Graph, extra ...Link) {
 		if l.From == l.To {
 			continue
 		}
-		if cur, ok := target[l.From]; ok && compareID(cur.To, l.To) <= 0 {
+		if cur, ok := target[l.From]; ok && graph.DatasetID.Compare(cur.To, l.To) <= 0 {
 			continue
 		}
 		target[l.From] = l
@@ -81,7 +81,7 @@ func Unify(g *graph.Graph, extra ...Link) {
 	for f := range rename {
 		froms = append(froms, f)
 	}
-	sort.Slice(froms, func(i, j int) bool { return compareID(froms[i], froms[j]) < 0 })
+	sort.Slice(froms, func(i, j int) bool { return graph.DatasetID.Compare(froms[i], froms[j]) < 0 })
 	for _, from := range froms {
 		to := rename[from]
 		d, ok := g.Datasets[from]
@@ -236,7 +236,7 @@ func collectLinks(g *graph.Graph, extra []Link) []Link {
 		if len(ids) < 2 {
 			continue
 		}
-		sort.Slice(ids, func(i, j int) bool { return compareID(ids[i], ids[j]) < 0 })
+		sort.Slice(ids, func(i, j int) bool { return graph.DatasetID.Compare(ids[i], ids[j]) < 0 })
 		for _, id := range ids[1:] {
 			links = append(links, Link{From: id, To: ids[0], Reason: "same storage location " + loc})
 		}
@@ -247,10 +247,10 @@ func collectLinks(g *graph.Graph, extra []Link) []Link {
 		}
 	}
 	sort.Slice(links, func(i, j int) bool {
-		if c := compareID(links[i].From, links[j].From); c != 0 {
+		if c := graph.DatasetID.Compare(links[i].From, links[j].From); c != 0 {
 			return c < 0
 		}
-		if c := compareID(links[i].To, links[j].To); c != 0 {
+		if c := graph.DatasetID.Compare(links[i].To, links[j].To); c != 0 {
 			return c < 0
 		}
 		return links[i].Reason < links[j].Reason
@@ -308,13 +308,6 @@ func matchColumn(d *graph.Dataset, name string) string {
 	}
 	// Unknown on the canonical side: spell it the canonical platform's way.
 	return graph.Fold(d.Platform, name, false)
-}
-
-func compareID(a, b graph.DatasetID) int {
-	if c := strings.Compare(a.Namespace, b.Namespace); c != 0 {
-		return c
-	}
-	return strings.Compare(a.Name, b.Name)
 }
 
 // String renders a link for messages.

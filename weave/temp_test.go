@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/weftdata/weft/extractors"
 	"github.com/weftdata/weft/graph"
 )

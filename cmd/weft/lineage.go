@@ -380,7 +380,7 @@ func newDatasetTree(g *graph.Graph, up bool) *datasetTree {
 		}
 	}
 	for _, l := range t.adj {
-		slices.SortFunc(l, compareDatasetID)
+		slices.SortFunc(l, graph.DatasetID.Compare)
 	}
 	return t
 }
@@ -484,7 +484,7 @@ func (t *columnTree) children(n graph.ColumnID) []child[graph.ColumnID] {
 		slices.Sort(ts)
 		out = append(out, child[graph.ColumnID]{node: id, edges: strings.Join(slices.Compact(ts), ", ")})
 	}
-	slices.SortFunc(out, func(a, b child[graph.ColumnID]) int { return compareColumnID(a.node, b.node) })
+	slices.SortFunc(out, func(a, b child[graph.ColumnID]) int { return graph.ColumnID.Compare(a.node, b.node) })
 	t.kids[n] = out
 	return out
 }
@@ -500,14 +500,6 @@ func (t *columnTree) label(n, root graph.ColumnID) string {
 		name += "." + n.Column
 	}
 	return name + describe(t.g, n.Dataset)
-}
-
-func compareDatasetID(a, b graph.DatasetID) int {
-	return cmp.Or(strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name))
-}
-
-func compareColumnID(a, b graph.ColumnID) int {
-	return cmp.Or(compareDatasetID(a.Dataset, b.Dataset), strings.Compare(a.Column, b.Column))
 }
 
 // lineageReport is the --json output of weft lineage. Field names are
@@ -566,10 +558,10 @@ func (t *datasetTree) report(start graph.DatasetID, direction string, depth int)
 		}
 	}
 	slices.SortFunc(r.Nodes, func(a, b reportNode[graph.DatasetID]) int {
-		return cmp.Or(cmp.Compare(a.Depth, b.Depth), compareDatasetID(a.ID, b.ID))
+		return cmp.Or(cmp.Compare(a.Depth, b.Depth), graph.DatasetID.Compare(a.ID, b.ID))
 	})
 	slices.SortFunc(r.Edges, func(a, b datasetEdge) int {
-		return cmp.Or(compareDatasetID(a.From, b.From), compareDatasetID(a.To, b.To))
+		return cmp.Or(graph.DatasetID.Compare(a.From, b.From), graph.DatasetID.Compare(a.To, b.To))
 	})
 	return r
 }
@@ -601,10 +593,10 @@ func (t *columnTree) report(start graph.ColumnID, direction string, depth int) l
 		}
 	}
 	slices.SortFunc(r.Nodes, func(a, b reportNode[graph.ColumnID]) int {
-		return cmp.Or(cmp.Compare(a.Depth, b.Depth), compareColumnID(a.ID, b.ID))
+		return cmp.Or(cmp.Compare(a.Depth, b.Depth), graph.ColumnID.Compare(a.ID, b.ID))
 	})
 	slices.SortFunc(r.Edges, func(a, b columnEdge) int {
-		return cmp.Or(compareColumnID(a.From, b.From), compareColumnID(a.To, b.To),
+		return cmp.Or(graph.ColumnID.Compare(a.From, b.From), graph.ColumnID.Compare(a.To, b.To),
 			strings.Compare(a.Type, b.Type), strings.Compare(a.Subtype, b.Subtype))
 	})
 	return r
