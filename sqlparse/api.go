@@ -161,6 +161,10 @@ type Diagnostic struct {
 	Col      int    `json:"col"`
 	Severity string `json:"severity"`
 	Message  string `json:"message"`
+	// Column is set when the diagnostic is a column reference that no
+	// source in scope provides: the column as written (folded). Callers
+	// use it instead of reading the message.
+	Column string `json:"column,omitempty"`
 }
 
 // String renders "line:col: severity: message".

@@ -46,3 +46,22 @@ func TestDeepOperatorChain(t *testing.T) {
 		})
 	}
 }
+
+func TestUnresolvedColumnDiagnosticsNameTheColumn(t *testing.T) {
+	schema := NewMapSchema(map[string][]string{"RAW.CORE.LOANS": {"ID", "RATE"}})
+	for _, sql := range []string{
+		"select id, bogus from raw.core.loans",
+		"select l.id, l.bogus from raw.core.loans l",
+	} {
+		res := Analyze(Input{SQL: sql, Dialect: Snowflake}, schema)
+		var cols []string
+		for _, d := range res.Diagnostics {
+			if d.Column != "" {
+				cols = append(cols, d.Column)
+			}
+		}
+		if len(cols) != 1 || cols[0] != "BOGUS" {
+			t.Errorf("%s: diagnostics %v, want one naming column BOGUS", sql, res.Diagnostics)
+		}
+	}
+}

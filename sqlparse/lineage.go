@@ -89,6 +89,13 @@ func (a *analyzer) diag(loc int32, sev, format string, args ...any) {
 	a.diags = append(a.diags, Diagnostic{Line: line, Col: col, Severity: sev, Message: fmt.Sprintf(format, args...)})
 }
 
+// unresolved records a column reference that no source in scope provides.
+func (a *analyzer) unresolved(loc int32, column, format string, args ...any) {
+	a.diag(loc, SeverityWarning, format, args...)
+	a.diags[len(a.diags)-1].Column = column
+	a.partial = true
+}
+
 // name recovers the dialect spelling of an identifier pg_query returned.
 // pg_query lower-cases unquoted names and keeps quoted ones, so a name
 // with upper case letters was quoted; an all-lower-case name was quoted
@@ -244,8 +251,7 @@ func (a *analyzer) resolveName(sc *scope, name string, loc int32) ([]Source, boo
 			}
 		}
 		if len(unknown) == 0 && s.parent == nil && loc >= 0 {
-			a.diag(loc, SeverityWarning, "cannot resolve column %q", name)
-			a.partial = true
+			a.unresolved(loc, name, "cannot resolve column %q", name)
 			return nil, false
 		}
 		if len(unknown) > 1 {
@@ -314,8 +320,7 @@ func (a *analyzer) columnRef(cr *pg.ColumnRef, c *exprCtx) []Source {
 				return d
 			}
 			if r.knows() {
-				a.diag(cr.Location, SeverityWarning, "column %q not found in %s", name, r.alias)
-				a.partial = true
+				a.unresolved(cr.Location, name, "column %q not found in %s", name, r.alias)
 			}
 			if r.base {
 				// The reference is explicit: trust it over a stale schema.

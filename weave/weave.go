@@ -551,27 +551,6 @@ func (w *Weaver) applyOne(cat *catalog, grp *group, s extractors.Statement, res 
 	}
 }
 
-// unresolvedColumn reads the column name out of sqlparse's diagnostics
-// for a reference nothing in scope provides: `cannot resolve column "X"`
-// (unqualified) and `column "X" not found in t` (qualified).
-func unresolvedColumn(msg string) (string, bool) {
-	for _, prefix := range []string{`cannot resolve column "`, `column "`} {
-		rest, ok := strings.CutPrefix(msg, prefix)
-		if !ok {
-			continue
-		}
-		col, tail, ok := strings.Cut(rest, `"`)
-		if !ok {
-			continue
-		}
-		if prefix == `column "` && !strings.HasPrefix(tail, " not found in ") {
-			continue
-		}
-		return col, true
-	}
-	return "", false
-}
-
 // recordDiagnostics turns a statement's diagnostics into findings when the
 // parse was not complete: users see what weft could not understand. Each
 // column reference that matched no source becomes its own
@@ -582,8 +561,8 @@ func (w *Weaver) recordDiagnostics(s extractors.Statement, origin string, res sq
 		return
 	}
 	for _, d := range res.Diagnostics {
-		col, ok := unresolvedColumn(d.Message)
-		if !ok {
+		col := d.Column
+		if col == "" {
 			continue
 		}
 		subject := graph.ColumnID{Dataset: s.Target, Column: col}.String()

@@ -264,20 +264,6 @@ func TestSchemaOnlyDatasetsResolveButStayOut(t *testing.T) {
 	}
 }
 
-func TestUnresolvedColumn(t *testing.T) {
-	for msg, want := range map[string]string{
-		`cannot resolve column "BOGUS"`:          "BOGUS",
-		`column "RISK_GRADE" not found in loans`: "RISK_GRADE",
-		`column "X" is ambiguous`:                "",
-		`syntax error at or near "column"`:       "",
-	} {
-		got, ok := unresolvedColumn(msg)
-		if got != want || ok != (want != "") {
-			t.Errorf("unresolvedColumn(%q) = %q, %v; want %q", msg, got, ok, want)
-		}
-	}
-}
-
 func TestCreateViewMakesAView(t *testing.T) {
 	w := New(Options{Columns: true})
 	w.Add(dbtBatch())
@@ -291,5 +277,34 @@ func TestCreateViewMakesAView(t *testing.T) {
 	}
 	if d := g.Datasets[ds("ANALYTICS.REPORTING.V_LOANS")]; d == nil || d.Kind != graph.KindView {
 		t.Errorf("dataset = %+v, want kind view", d)
+	}
+}
+
+// References to columns nothing in scope provides, unqualified or
+// qualified, become unresolved_column findings (weft check's unknown_column).
+func TestUnresolvedColumnsAreFindings(t *testing.T) {
+	for _, sql := range []string{
+		"select id, bogus from raw.core.loans",
+		"select l.id, l.bogus from raw.core.loans l",
+	} {
+		b := dbtBatch()
+		b.Statements = b.Statements[1:]
+		b.Statements[0].SQL = sql
+		w := New(Options{Columns: true})
+		w.Add(b)
+		g, _, err := w.Build(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, f := range g.Findings {
+			if f.Code == "unresolved_column" {
+				got = append(got, f.Subject)
+			}
+		}
+		want := []string{sf + "/ANALYTICS.STAGING.STG_LOANS.BOGUS"}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: unresolved_column subjects = %q, want %q", sql, got, want)
+		}
 	}
 }
