@@ -9,12 +9,18 @@ import (
 // and how unquoted identifiers fold.
 type Dialect string
 
-// Known dialects. BigQuery is best-effort (what dbt emits for it).
+// Known dialects. BigQuery is best-effort (what dbt emits for it). ANSI
+// is generic SQL, for a warehouse that is none of the others: standard
+// strings and quoting (quoted names keep their case, others fold to lower
+// case, as most engines store them), an unaliased expression named by its
+// text, and no lateral column aliases unless the schema shows the FROM
+// tables lack the name.
 const (
 	Snowflake  Dialect = "snowflake"
 	Databricks Dialect = "databricks"
 	Postgres   Dialect = "postgres"
 	BigQuery   Dialect = "bigquery"
+	ANSI       Dialect = "ansi"
 )
 
 // ParseDialect maps a dialect name (case-insensitive; "spark", "hive" and
@@ -26,12 +32,14 @@ func ParseDialect(name string) (Dialect, error) {
 		return Snowflake, nil
 	case "databricks", "spark", "sparksql", "hive":
 		return Databricks, nil
-	case "postgres", "postgresql", "redshift", "duckdb", "ansi", "":
+	case "postgres", "postgresql", "redshift", "duckdb", "":
 		return Postgres, nil
 	case "bigquery":
 		return BigQuery, nil
+	case "ansi", "generic":
+		return ANSI, nil
 	}
-	return "", fmt.Errorf("unknown dialect %q (known: bigquery, databricks, postgres, snowflake)", name)
+	return "", fmt.Errorf("unknown dialect %q (known: ansi, bigquery, databricks, postgres, snowflake)", name)
 }
 
 // Input is one statement to analyse.
@@ -84,6 +92,20 @@ func (t Table) less(u Table) bool {
 // nothing is known.
 type Schema interface {
 	Columns(t Table) ([]string, bool)
+}
+
+// ColumnOrder is implemented by a Schema that knows, per table, whether
+// the order of its columns is the table's real order (a catalog's ordinal
+// positions) or only a list of names (documentation, a JSON object). A
+// Schema without it is trusted to list every table in table order.
+//
+// The order matters where SQL maps columns by position: an INSERT without
+// a column list. Into a table whose order is unknown, weft maps the
+// query's outputs to the target's columns by name instead, leaves out
+// outputs the target has no column for, and warns, rather than pair
+// columns by a guessed order.
+type ColumnOrder interface {
+	OrderKnown(t Table) bool
 }
 
 // Kind is what a statement does.

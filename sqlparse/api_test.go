@@ -65,3 +65,44 @@ func TestUnresolvedColumnDiagnosticsNameTheColumn(t *testing.T) {
 		}
 	}
 }
+
+func TestParseDialect(t *testing.T) {
+	for name, want := range map[string]Dialect{
+		"snowflake": Snowflake, "Databricks": Databricks, "spark": Databricks, "hive": Databricks,
+		"postgres": Postgres, "redshift": Postgres, "": Postgres, "bigquery": BigQuery,
+		"ansi": ANSI, "generic": ANSI,
+	} {
+		got, err := ParseDialect(name)
+		if err != nil || got != want {
+			t.Errorf("ParseDialect(%q) = %q, %v; want %q", name, got, err, want)
+		}
+	}
+	if _, err := ParseDialect("tsql"); err == nil || !strings.Contains(err.Error(), "known: ansi, bigquery, databricks, postgres, snowflake") {
+		t.Errorf("ParseDialect(tsql) error = %v", err)
+	}
+}
+
+func TestMapSchemaOrder(t *testing.T) {
+	m := &MapSchema{}
+	m.Add("raw.core.loans", []string{"id", "rate"})
+	m.AddUnordered("raw.core.docs", []string{"a", "b"})
+	cases := []struct {
+		table Table
+		known bool
+	}{
+		{Table{Database: "raw", Schema: "core", Name: "loans"}, true},
+		{Table{Name: "loans"}, true},
+		{Table{Database: "raw", Schema: "core", Name: "docs"}, false},
+		{Table{Schema: "core", Name: "docs"}, false},
+		{Table{Name: "missing"}, true}, // unknown tables have nothing to misorder
+	}
+	for _, c := range cases {
+		if got := m.OrderKnown(c.table); got != c.known {
+			t.Errorf("OrderKnown(%s) = %v, want %v", c.table, got, c.known)
+		}
+	}
+	if cols, ok := m.Columns(Table{Name: "docs"}); !ok || strings.Join(cols, ",") != "a,b" {
+		t.Errorf("Columns(docs) = %v, %v", cols, ok)
+	}
+	var _ ColumnOrder = m
+}

@@ -3,6 +3,7 @@ package sqlparse
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -281,6 +282,49 @@ func (a *analyzer) targetColumns(t Table) []string {
 	return cols
 }
 
+// targetOrderKnown reports whether the schema knows t's column order (or
+// does not know t at all, when there is nothing to map against).
+func (a *analyzer) targetOrderKnown(t Table) bool {
+	co, ok := a.schema.(ColumnOrder)
+	if !ok {
+		return true
+	}
+	if _, known := a.schema.Columns(t); !known {
+		return true
+	}
+	return co.OrderKnown(t)
+}
+
+// matchByName maps q's outputs to t's columns by name, for an INSERT
+// without a column list into a table whose column order the schema does
+// not know (see ColumnOrder). Outputs t has no column of that name for are
+// left out, with a warning naming them; an unexpanded star stays.
+func (a *analyzer) matchByName(t Table, q *queryOut, loc int32) (*queryOut, []string) {
+	target := a.targetColumns(t)
+	out := &queryOut{indirect: q.indirect, missing: q.missing}
+	var names, unmatched []string
+	for _, c := range q.cols {
+		if c.star {
+			out.cols = append(out.cols, c)
+			names = append(names, c.name)
+			continue
+		}
+		i := slices.IndexFunc(target, func(tc string) bool { return strings.EqualFold(tc, c.name) })
+		if i < 0 {
+			unmatched = append(unmatched, c.name)
+			continue
+		}
+		out.cols = append(out.cols, c)
+		names = append(names, target[i])
+	}
+	if len(unmatched) > 0 {
+		a.diag(loc, SeverityWarning, "INSERT without a column list maps by position, and the schema does not give the column order of %s: outputs matched to its columns by name; %s matched none",
+			t, strings.Join(unmatched, ", "))
+		a.partial = true
+	}
+	return out, names
+}
+
 func (a *analyzer) insert(is *pg.InsertStmt, res *Result) {
 	a.withClause(is.WithClause, nil)
 	defer func() { a.ctes = a.ctes[:len(a.ctes)-1] }()
@@ -292,7 +336,9 @@ func (a *analyzer) insert(is *pg.InsertStmt, res *Result) {
 	}
 	q := a.selectStmt(sel, nil)
 	names := a.names(is.Cols)
-	if len(names) == 0 {
+	if len(names) == 0 && !a.targetOrderKnown(t) {
+		q, names = a.matchByName(t, q, is.Relation.GetLocation())
+	} else if len(names) == 0 {
 		names = a.targetColumns(t)
 		var static map[string]bool
 		for _, n := range a.rw.notes {

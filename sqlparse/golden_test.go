@@ -19,6 +19,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 //	-- dialect: snowflake
 //	-- default: DB.SCHEMA
 //	-- schema: DB.S.T: A, B, C
+//	-- unordered-schema: DB.S.U: A, B (column order unknown)
 func goldenHeader(src string) (Dialect, string, string, *MapSchema) {
 	d := Snowflake
 	var db, sch string
@@ -39,7 +40,7 @@ func goldenHeader(src string) (Dialect, string, string, *MapSchema) {
 			d = Dialect(val)
 		case "default":
 			db, sch, _ = strings.Cut(val, ".")
-		case "schema":
+		case "schema", "unordered-schema":
 			tbl, cols, _ := strings.Cut(val, ":")
 			var cs []string
 			for _, c := range strings.Split(cols, ",") {
@@ -47,7 +48,11 @@ func goldenHeader(src string) (Dialect, string, string, *MapSchema) {
 					cs = append(cs, c)
 				}
 			}
-			schema.Add(strings.TrimSpace(tbl), cs)
+			if strings.TrimSpace(key) == "schema" {
+				schema.Add(strings.TrimSpace(tbl), cs)
+			} else {
+				schema.AddUnordered(strings.TrimSpace(tbl), cs)
+			}
 		}
 	}
 	return d, db, sch, schema

@@ -219,7 +219,7 @@ func (w *rewriter) run() {
 			w.add(tk.start, tk.end, `"`+strings.ReplaceAll(inner, `"`, `""`)+`"`)
 			continue
 		case tString:
-			if (w.d != Postgres) && txt[0] == '\'' && strings.Contains(txt, `\`) {
+			if w.d != Postgres && w.d != ANSI && txt[0] == '\'' && strings.Contains(txt, `\`) {
 				w.add(tk.start, tk.start, "E")
 			}
 			if (txt[0] == 'r' || txt[0] == 'R') && len(txt) > 1 && txt[1] == '\'' {

@@ -9,8 +9,9 @@ import "strings"
 // short name. Ambiguous matches are treated as unknown. The zero value is
 // empty and usable; MapSchema is not safe for concurrent writes.
 type MapSchema struct {
-	tables map[string][]string // lower-cased full name → columns
-	byName map[string][]string // lower-cased last part → full names
+	tables    map[string][]string // lower-cased full name → columns
+	byName    map[string][]string // lower-cased last part → full names
+	unordered map[string]bool     // full names whose column order is unknown
 }
 
 // NewMapSchema builds a MapSchema from dotted table names to columns.
@@ -29,7 +30,7 @@ func (m *MapSchema) Add(name string, cols []string) {
 		m.tables = map[string][]string{}
 		m.byName = map[string][]string{}
 	}
-	key := strings.ToLower(strings.ReplaceAll(strings.ReplaceAll(name, `"`, ""), "`", ""))
+	key := schemaKey(name)
 	if _, ok := m.tables[key]; !ok {
 		last := key
 		if k := strings.LastIndexByte(key, '.'); k >= 0 {
@@ -40,14 +41,44 @@ func (m *MapSchema) Add(name string, cols []string) {
 	m.tables[key] = cols
 }
 
+// AddUnordered registers a table whose column names are known but not
+// their order (see ColumnOrder).
+func (m *MapSchema) AddUnordered(name string, cols []string) {
+	m.Add(name, cols)
+	if m.unordered == nil {
+		m.unordered = map[string]bool{}
+	}
+	m.unordered[schemaKey(name)] = true
+}
+
+func schemaKey(name string) string {
+	return strings.ToLower(strings.ReplaceAll(strings.ReplaceAll(name, `"`, ""), "`", ""))
+}
+
 // Columns implements Schema.
 func (m *MapSchema) Columns(t Table) ([]string, bool) {
-	if m == nil || m.tables == nil {
+	key, ok := m.lookup(t)
+	if !ok {
 		return nil, false
 	}
+	return m.tables[key], true
+}
+
+// OrderKnown implements ColumnOrder.
+func (m *MapSchema) OrderKnown(t Table) bool {
+	key, ok := m.lookup(t)
+	return !ok || !m.unordered[key]
+}
+
+// lookup finds t's key: its full name, or the one registered name that
+// t's name is a dotted suffix of (or that is a suffix of t's).
+func (m *MapSchema) lookup(t Table) (string, bool) {
+	if m == nil || m.tables == nil {
+		return "", false
+	}
 	full := strings.ToLower(t.String())
-	if c, ok := m.tables[full]; ok {
-		return c, true
+	if _, ok := m.tables[full]; ok {
+		return full, true
 	}
 	var found []string
 	for _, cand := range m.byName[strings.ToLower(t.Name)] {
@@ -57,7 +88,7 @@ func (m *MapSchema) Columns(t Table) ([]string, bool) {
 		}
 	}
 	if len(found) != 1 {
-		return nil, false
+		return "", false
 	}
-	return m.tables[found[0]], true
+	return found[0], true
 }

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -42,12 +44,17 @@ FILE:LINE:COL.
 The script is read from FILE, or from stdin when FILE is "-" or absent.
 Without --schema, "select *" cannot be expanded and unqualified columns in
 joins may stay unresolved (status partial). --schema names a JSON file
-mapping table names to their ordered columns:
+mapping table names to their columns in table order:
 
   {"ANALYTICS.STAGING.STG_LOANS": ["LOAN_ID", "AMOUNT"], "RAW.LOANS.LOANS": ["ID", "AMT"]}
 
+or to objects of column types, {"RAW.LOANS.LOANS": {"ID": "int"}}, which
+give names without an order: an INSERT without a column list into such a
+table is then mapped by name, with a warning, instead of by position.
+
 Unquoted names fold as the dialect does (Snowflake to upper case,
-Databricks and Postgres to lower case). --json prints one object per
+Databricks, Postgres and ansi to lower case). Use --dialect ansi for
+generic SQL from another warehouse. --json prints one object per
 statement with the fields documented in docs/sql-json.md. The exit code is
 0 even when a statement is only understood in part: the status says so.`),
 		Example: examples(`
@@ -63,7 +70,7 @@ statement with the fields documented in docs/sql-json.md. The exit code is
 				opts.file = args[0]
 			}
 			if _, err := sqlparse.ParseDialect(opts.dialect); err != nil || opts.dialect == "" {
-				return usageErrorf("invalid --dialect %q (valid: bigquery, databricks, postgres, snowflake)", opts.dialect)
+				return usageErrorf("invalid --dialect %q (valid: ansi, bigquery, databricks, postgres, snowflake)", opts.dialect)
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -72,7 +79,7 @@ statement with the fields documented in docs/sql-json.md. The exit code is
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.dialect, "dialect", "snowflake", "SQL dialect: snowflake, databricks (also spark, hive), postgres or bigquery")
+	f.StringVar(&opts.dialect, "dialect", "snowflake", "SQL dialect: snowflake, databricks (also spark, hive), postgres, bigquery, or ansi (generic SQL)")
 	f.StringVar(&opts.schemaPath, "schema", "", "JSON `file` mapping table names to column lists, for * expansion and column resolution")
 	f.StringVar(&opts.defaultDB, "default-db", "", "`database` (catalog) for table names that omit it")
 	f.StringVar(&opts.defaultSchema, "default-schema", "", "`schema` for table names that omit it")
@@ -223,27 +230,71 @@ func readInput(file string, stdin io.Reader) (name, text string, err error) {
 	return file, string(b), nil
 }
 
-// readSchemaFile reads {"DB.SCHEMA.TABLE": ["COL1", "COL2"], ...}.
+// readSchemaFile reads a schema file: table names mapped to their columns,
+// either as a list in table order, {"DB.SCHEMA.T": ["A", "B"]}, or as an
+// object of column types, {"DB.SCHEMA.T": {"A": "int", "B": "text"}} (the
+// shape sqlglot takes). JSON does not order an object's members, so the
+// second form gives the names only: an INSERT without a column list into
+// such a table is mapped by name, with a warning, not by position.
 func readSchemaFile(path string) (*sqlparse.MapSchema, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read schema: %w", err)
 	}
-	var tables map[string][]string
+	var tables map[string]json.RawMessage
 	if err := json.Unmarshal(data, &tables); err != nil {
-		var syn *json.SyntaxError
-		var typ *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &syn):
-			line, col := offsetPosition(data, syn.Offset)
-			return nil, fmt.Errorf("%s:%d:%d: %v", path, line, col, syn)
-		case errors.As(err, &typ):
-			line, col := offsetPosition(data, typ.Offset)
-			return nil, fmt.Errorf("%s:%d:%d: want an object mapping table names to lists of column names, like {\"DB.SCHEMA.T\": [\"A\", \"B\"]}", path, line, col)
-		}
-		return nil, fmt.Errorf("%s: %v", path, err)
+		return nil, schemaFileError(path, data, err)
 	}
-	return sqlparse.NewMapSchema(tables), nil
+	names := make([]string, 0, len(tables))
+	for name := range tables {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	schema := &sqlparse.MapSchema{}
+	for _, name := range names {
+		raw := tables[name]
+		var cols []string
+		if err := json.Unmarshal(raw, &cols); err == nil {
+			schema.Add(name, cols)
+			continue
+		}
+		var types map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &types); err != nil {
+			return nil, schemaFileError(path, data, &json.UnmarshalTypeError{Value: "value", Offset: valueOffset(data, raw)})
+		}
+		cols = make([]string, 0, len(types))
+		for c := range types {
+			cols = append(cols, c)
+		}
+		sort.Strings(cols)
+		schema.AddUnordered(name, cols)
+	}
+	return schema, nil
+}
+
+// schemaFileError positions a schema file's JSON error and says what the
+// file should hold.
+func schemaFileError(path string, data []byte, err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		line, col := offsetPosition(data, syn.Offset)
+		return fmt.Errorf("%s:%d:%d: %v", path, line, col, syn)
+	case errors.As(err, &typ):
+		line, col := offsetPosition(data, typ.Offset)
+		return fmt.Errorf("%s:%d:%d: want an object mapping table names to lists of column names, like {\"DB.SCHEMA.T\": [\"A\", \"B\"]}, or to objects of column types, like {\"DB.SCHEMA.T\": {\"A\": \"int\"}}", path, line, col)
+	}
+	return fmt.Errorf("%s: %v", path, err)
+}
+
+// valueOffset is where raw, a table's value, starts in data (its first
+// occurrence: the decoder hands values over as copies).
+func valueOffset(data, raw []byte) int64 {
+	if i := bytes.Index(data, raw); i >= 0 {
+		return int64(i)
+	}
+	return 0
 }
 
 // offsetPosition turns a byte offset into a 1-based line and column.
