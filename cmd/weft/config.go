@@ -37,7 +37,9 @@ import (
 // Config. Any string key can instead be read from an environment variable
 // by appending _env to it ("password_env: SNOWFLAKE_PASSWORD"), so secrets
 // stay out of the file. Relative paths resolve against the directory of
-// the config file.
+// the config file. YAML merge keys share keys between entries: "<<: *d"
+// copies the keys of the mapping anchored "&d" that the entry does not
+// set itself (see resolveMerges).
 
 // configKeys are the keys allowed at the top of weft.yaml, sorted.
 var configKeys = []string{"links", "retention", "sources", "store"}
@@ -210,6 +212,11 @@ func (l configLoader) parse(file, dir string, data []byte) (*weftConfig, error) 
 	}
 
 	var errs configErrors
+	if resolveMerges(file, root, &errs); len(errs.list) > 0 {
+		// A mapping whose merge failed lacks keys: what follows would
+		// report them missing, hiding the cause.
+		return nil, errs.err()
+	}
 	var list *yaml.Node
 	cfg := &weftConfig{}
 	keyLines := map[string]int{}
@@ -274,6 +281,119 @@ func (l configLoader) parse(file, dir string, data []byte) (*weftConfig, error) 
 	}
 	cfg.Sources = out
 	return cfg, nil
+}
+
+// resolveMerges expands the YAML merge keys ("<<: *defaults") of every
+// mapping under n in place, as yaml.v3 does when it decodes: a mapping's
+// own keys override merged ones, and of several merged mappings
+// ("<<: [*a, *b]") the first that has a key gives it. weft reads the node
+// tree itself, to report every problem with its line, so merged keys must
+// be keys of the mapping there. A merged key keeps its node, and so the
+// line where it is written.
+func resolveMerges(file string, n *yaml.Node, errs *configErrors) {
+	r := mergeResolver{file: file, errs: errs, state: map[*yaml.Node]mergeState{}}
+	r.walk(n)
+}
+
+type mergeState int
+
+const (
+	unvisited mergeState = iota
+	resolving
+	resolved
+)
+
+type mergeResolver struct {
+	file  string
+	errs  *configErrors
+	state map[*yaml.Node]mergeState
+}
+
+// walk resolves the merge keys of n and of the nodes below it. Aliases are
+// not followed: their anchors are walked where they are written, and a
+// merge walks its mappings first.
+func (r *mergeResolver) walk(n *yaml.Node) {
+	if n == nil || r.state[n] != unvisited {
+		return
+	}
+	r.state[n] = resolving
+	defer func() { r.state[n] = resolved }()
+	if n.Kind != yaml.MappingNode {
+		for _, c := range n.Content {
+			r.walk(c)
+		}
+		return
+	}
+	own := map[string]bool{}
+	merges := 0
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if isMergeKey(n.Content[i]) {
+			merges++
+			continue
+		}
+		own[n.Content[i].Value] = true
+		r.walk(n.Content[i+1])
+	}
+	if merges == 0 {
+		return
+	}
+	content := make([]*yaml.Node, 0, len(n.Content))
+	mergeLine := 0
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if !isMergeKey(k) {
+			content = append(content, k, v)
+			continue
+		}
+		if mergeLine > 0 {
+			r.errs.add(r.file, k.Line, "mapping key \"<<\" already defined at line %d (merge several mappings with <<: [*a, *b])", mergeLine)
+			continue
+		}
+		mergeLine = k.Line
+		// Merged keys go where the "<<" is, so the mapping reads in order.
+		for _, m := range r.mergeSources(v) {
+			for j := 0; j+1 < len(m.Content); j += 2 {
+				if mk := m.Content[j]; !own[mk.Value] {
+					own[mk.Value] = true
+					content = append(content, mk, m.Content[j+1])
+				}
+			}
+		}
+	}
+	n.Content = content
+}
+
+// mergeSources returns the resolved mappings a merge key's value names: a
+// mapping, an alias of one, or a list of those.
+func (r *mergeResolver) mergeSources(v *yaml.Node) []*yaml.Node {
+	items := []*yaml.Node{v}
+	if v.Kind == yaml.SequenceNode {
+		items = v.Content
+	}
+	var out []*yaml.Node
+	for _, it := range items {
+		m := it
+		if m.Kind == yaml.AliasNode && m.Alias != nil {
+			m = m.Alias
+		}
+		if m.Kind != yaml.MappingNode {
+			r.errs.add(r.file, it.Line, "merge key (<<): expected a mapping or a list of mappings such as *defaults, got %s", nodeKind(m))
+			continue
+		}
+		if r.state[m] == resolving {
+			r.errs.add(r.file, it.Line, "merge key (<<): *%s merges a mapping into itself", it.Value)
+			continue
+		}
+		r.walk(m)
+		out = append(out, m)
+	}
+	return out
+}
+
+// isMergeKey reports whether k is the merge key "<<" (unquoted, or tagged
+// !!merge), by yaml.v3's rule.
+func isMergeKey(k *yaml.Node) bool {
+	return k.Kind == yaml.ScalarNode && k.Value == "<<" && (k.Tag == "" || k.Tag == "!" || k.ShortTag() == "!!merge")
 }
 
 // parseRetention reads a retention: a Go duration ("720h") or a number of

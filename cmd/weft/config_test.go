@@ -162,6 +162,38 @@ func TestConfigLoad(t *testing.T) {
 			wantErr: `proj/weft.yaml:2: sources: expected a list, got a mapping`,
 		},
 		{
+			name: "merge key: explicit keys override merged ones",
+			yaml: "sources:\n  - &d\n    type: fake\n    name: a\n    manifest: m.json\n    port: 1\n    auth: {user: u}\n  - <<: *d\n    name: b\n    port: 2\n",
+			want: []fakeConfig{
+				{Name: "a", Manifest: filepath.Join("proj", "m.json"), Port: 1, Auth: &fakeAuth{User: "u"}},
+				{Name: "b", Manifest: filepath.Join("proj", "m.json"), Port: 2, Auth: &fakeAuth{User: "u"}},
+			},
+		},
+		{
+			name: "merge key: a list, the first mapping wins; nested and chained merges",
+			yaml: "sources:\n  - &a {type: fake, name: a, manifest: a.json, account: acme, auth: &au {user: u}}\n  - &b {<<: *a, name: b, manifest: b.json, port: 7}\n  - <<: [*b, *a]\n    name: c\n    auth: {<<: *au, key_file: k}\n",
+			want: []fakeConfig{
+				{Name: "a", Manifest: filepath.Join("proj", "a.json"), Account: "acme", Auth: &fakeAuth{User: "u"}},
+				{Name: "b", Manifest: filepath.Join("proj", "b.json"), Account: "acme", Port: 7, Auth: &fakeAuth{User: "u"}},
+				{Name: "c", Manifest: filepath.Join("proj", "b.json"), Account: "acme", Port: 7, Auth: &fakeAuth{User: "u", KeyFile: "k"}},
+			},
+		},
+		{
+			name:    "merge key: not a mapping",
+			yaml:    "sources:\n  - type: fake\n    manifest: &m m.json\n  - <<: *m\n    name: b\n",
+			wantErr: `proj/weft.yaml:4: merge key (<<): expected a mapping or a list of mappings such as *defaults, got "m.json"`,
+		},
+		{
+			name:    "merge key: a mapping merged into itself",
+			yaml:    "sources:\n  - &d\n    type: fake\n    manifest: m.json\n    auth: {<<: *d}\n",
+			wantErr: `proj/weft.yaml:5: merge key (<<): *d merges a mapping into itself`,
+		},
+		{
+			name:    "merge key: merged keys are checked too",
+			yaml:    "sources:\n  - &d\n    type: fake\n    manifest: m.json\n    acount: x\n  - <<: *d\n    name: b\n",
+			wantErr: "proj/weft.yaml:5: fake source \"fake\": unknown key \"acount\" (valid: account, auth, manifest, name, password, port, type)\nproj/weft.yaml:5: fake source \"b\": unknown key \"acount\" (valid: account, auth, manifest, name, password, port, type)",
+		},
+		{
 			name:    "syntax error",
 			yaml:    "sources:\n  - type: fake\n\tmanifest: x\n",
 			wantErr: `proj/weft.yaml:2: found a tab character that violates indentation`,
