@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -326,66 +325,6 @@ func writeGraphFile(path string, stdout io.Writer, g *graph.Graph) error {
 		return graph.Encode(stdout, g)
 	}
 	return writeFileAtomic(path, func(w io.Writer) error { return graph.Encode(w, g) })
-}
-
-// writeFileAtomic writes a file through write, replacing path only when
-// write and the close succeed.
-func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
-	if fi, serr := os.Stat(path); serr == nil && !fi.Mode().IsRegular() {
-		// A device, pipe or socket (/dev/null, /dev/stdout, a FIFO):
-		// renaming a temporary file over it would replace it, so write to
-		// it as it is.
-		return writeSpecial(path, write)
-	}
-	// Replace what a symlink points at, not the link, and keep an existing
-	// file's permissions.
-	mode := os.FileMode(0o644)
-	if real, serr := filepath.EvalSymlinks(path); serr == nil {
-		path = real
-		if fi, serr := os.Stat(real); serr == nil {
-			mode = fi.Mode().Perm()
-		}
-	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err := write(tmp); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
-}
-
-// writeSpecial writes to an existing file that is not a regular file.
-func writeSpecial(path string, write func(io.Writer) error) error {
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := write(f); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }
 
 // writeSnapshotSummary prints what the snapshot holds, for people.
