@@ -71,8 +71,9 @@ The store is --store, else the config's store: key (relative to the
 config file), else ./weft.db. Secrets are never written to it.
 
 Progress goes to stderr: a bar on a terminal, a line every 10 seconds
-otherwise, then a summary per source. If a source fails, the others still
-commit; weft names the failed source and exits with code 1.`),
+otherwise, then a summary per source, with the error of each source that
+failed. If a source fails, the others still commit, and weft exits with
+code 1.`),
 		Example: examples(`
   # every hour from cron
   0 * * * *  cd /srv/weft && weft extract --config weft.yaml --store /var/lib/weft/weft.db --log-format json
@@ -240,25 +241,17 @@ func runExtract(ctx context.Context, opts *extractOptions) error {
 	counts, cerr := st.Counts(context.WithoutCancel(ctx))
 	writeExtractSummary(opts.io.Err, path, runID, results, expired, retention, counts, cerr)
 
-	var failed []error
+	// Each source's error is in the summary above: the final message only
+	// counts them, so that it is not printed twice.
+	failed := 0
 	for _, r := range results {
 		if r.err != nil && !(ctx.Err() != nil && errors.Is(r.err, context.Canceled)) {
-			failed = append(failed, fmt.Errorf("%s: %w", r.src, r.err))
+			failed++
 		}
 	}
-	if len(failed) > 0 {
-		names := make([]string, 0, len(failed))
-		for _, r := range results {
-			if r.err != nil {
-				names = append(names, r.src.String())
-			}
-		}
-		committed := " (the other sources were committed)"
-		if len(names) == len(results) {
-			committed = ""
-		}
-		head := fmt.Errorf("extract failed for %s%s", strings.Join(names, ", "), committed)
-		return errors.Join(append(append([]error{head}, failed...), runErr)...)
+	if failed > 0 {
+		head := fmt.Errorf("%d of %s failed (see above)", failed, plural(len(results), "source", "sources"))
+		return errors.Join(head, runErr)
 	}
 	return runErr
 }
@@ -368,8 +361,9 @@ func extractSource(ctx context.Context, opts *extractOptions, st *store.Store, r
 		}
 	}
 	if err != nil {
+		// The summary prints the error; logging it too would print it twice.
 		res.err = err
-		logger.Warn("source failed", "batches", res.batches, "error", err)
+		logger.Info("source failed", "batches", res.batches)
 		return res
 	}
 	logger.Info("extracted", "batches", res.batches, "new_edges", res.commit.NewEdges, "ended_edges", res.commit.EndedEdges)
