@@ -52,8 +52,18 @@ reference matches several datasets, weft lists them; pick one.`),
   weft lineage downstream RAW.LOANS.LOANS --depth 1
   weft lineage upstream fct_loan_risk.expected_loss --graph demo-out/graph.json`),
 	}
+	directions := []string{"upstream", "downstream"}
 	requireSubcommand(cmd)
-	for _, dir := range []string{"upstream", "downstream"} {
+	// The subcommands are directions: name a wrong one as such. The root's
+	// flag error func calls this too, so the flags of a direction after a
+	// wrong one ("sideways x --graph g.json") do not hide it.
+	cmd.Args = func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return nil
+		}
+		return usageErrorf("unknown direction %q: use %s", args[0], strings.Join(directions, " or "))
+	}
+	for _, dir := range directions {
 		cmd.AddCommand(newLineageDirCmd(a, dir, runF))
 	}
 	return cmd
