@@ -33,6 +33,7 @@ type extractOptions struct {
 	logger   *slog.Logger
 	loader   configLoader
 	errTTY   bool // stderr is a terminal: draw a progress bar
+	jsonLog  bool // logs are JSON lines, for a log shipper
 	interval time.Duration
 
 	configPath string
@@ -86,6 +87,7 @@ code 1.`),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.io = a.io
 			opts.logger = a.logger
+			opts.jsonLog = a.logFormat == "json"
 			opts.loader = configLoader{registry: reg, getenv: a.getenv, logger: a.logger}
 			opts.errTTY = isTerminal(a.io.Err)
 			opts.interval = progressInterval
@@ -361,9 +363,16 @@ func extractSource(ctx context.Context, opts *extractOptions, st *store.Store, r
 		}
 	}
 	if err != nil {
-		// The summary prints the error; logging it too would print it twice.
 		res.err = err
-		logger.Info("source failed", "batches", res.batches)
+		if opts.jsonLog {
+			// A log shipper reads the JSON lines, not the summary: the
+			// error belongs in them, as a field it can alert on.
+			logger.Error("source failed", "batches", res.batches, "error", err)
+		} else {
+			// The summary prints the error on the same stderr; logging
+			// it too would print it twice.
+			logger.Info("source failed", "batches", res.batches)
+		}
 		return res
 	}
 	logger.Info("extracted", "batches", res.batches, "new_edges", res.commit.NewEdges, "ended_edges", res.commit.EndedEdges)
