@@ -14,6 +14,9 @@ import (
 const (
 	DefaultLookback = 24 * time.Hour
 	DefaultChunk    = 24 * time.Hour
+	// DefaultMaxRunWait is how long a job run that is still active may
+	// hold the watermark back (see Config.MaxRunWait).
+	DefaultMaxRunWait = 24 * time.Hour
 )
 
 // authTypes are the SDK auth types weft lets a config name explicitly. Empty
@@ -64,6 +67,16 @@ type Config struct {
 	Lookback time.Duration `yaml:"lookback"`
 	Chunk    time.Duration `yaml:"chunk"`
 
+	// MaxRunWait bounds how long a job run that is still active (PENDING,
+	// QUEUED, RUNNING, BLOCKED, TERMINATING, ...) when it is read holds the
+	// watermark back. A batch's watermark stays at the start of the oldest
+	// such run, so that the next extraction lists it again and reads its
+	// tasks' output once it has finished. A run active for longer than
+	// MaxRunWait (counted from its start to the time Extract starts) no
+	// longer holds it: it is read as it is (without a state), logged, and
+	// reported in a run_still_active finding. Zero means DefaultMaxRunWait.
+	MaxRunWait time.Duration `yaml:"max_run_wait"`
+
 	// Export is a folder of recorded API responses (offline mode, see
 	// docs/databricks.md for the file names). When set, nothing is fetched.
 	Export string `yaml:"export"`
@@ -84,6 +97,10 @@ type Config struct {
 	// (default 15).
 	RetryTimeoutSeconds int `yaml:"retry_timeout_seconds"`
 	RateLimitPerSecond  int `yaml:"rate_limit_per_second"`
+
+	// Logger receives what the extractor reports while it runs (runs that
+	// hold the watermark back, or stopped holding it); nil discards.
+	Logger *slog.Logger `yaml:"-"`
 }
 
 // String describes c with secrets redacted.
@@ -165,6 +182,9 @@ func (c Config) validate() (string, error) {
 	}
 	if c.Chunk < 0 {
 		errs = append(errs, fmt.Errorf("negative chunk %s", c.Chunk))
+	}
+	if c.MaxRunWait < 0 {
+		errs = append(errs, fmt.Errorf("negative max_run_wait %s", c.MaxRunWait))
 	}
 	if c.RetryTimeoutSeconds < 0 || c.RateLimitPerSecond < 0 {
 		errs = append(errs, errors.New("retry_timeout_seconds and rate_limit_per_second must not be negative"))

@@ -174,6 +174,7 @@ func TestNew(t *testing.T) {
 		{"ambiguous", Config{Host: "h", Token: "t", ClientID: "i", ClientSecret: "s"}, "", "set auth_type"},
 		{"window", Config{Host: "h", From: time.Unix(10, 0), To: time.Unix(5, 0)}, "", "is not before"},
 		{"tables", Config{Host: "h", Tables: []string{"a.b"}}, "", `"a.b" is not catalog.schema.table`},
+		{"max run wait", Config{Host: "h", MaxRunWait: -time.Hour}, "", "negative max_run_wait -1h0m0s"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e, err := New(tc.cfg)

@@ -161,6 +161,15 @@ func (d *decoder) submitJobID(runID int64) graph.JobID {
 	return graph.JobID{Namespace: d.ns, Name: "runs/" + itoa(runID)}
 }
 
+// runJobID is the job of a job run: the job it belongs to, or the run
+// itself for a one-time run.
+func (d *decoder) runJobID(r jobs.Run) graph.JobID {
+	if r.JobId == 0 {
+		return d.submitJobID(r.RunId)
+	}
+	return d.jobID(r.JobId)
+}
+
 // runOrigin is the Evidence.Origin of an observation made in a run.
 func (d *decoder) runOrigin(runID string) string {
 	if o, ok := d.origins[runID]; ok {
@@ -187,6 +196,9 @@ type taskRef struct {
 	DBTCatalog, DBTSchema string
 	Start                 time.Time
 	End                   time.Time
+	// Active is set when the task run had not finished when read: it
+	// has no output yet.
+	Active bool
 }
 
 // baseRun converts a runs/list entry into the runs/get shape.
@@ -214,7 +226,16 @@ func baseRun(b jobs.BaseRun) jobs.Run {
 	}
 }
 
+// runState is the state weft records for a run or task run: its result
+// (SUCCESS, FAILED, ...) once it has finished, or its life cycle state. It
+// is empty while the run is active: graph merges choose between two
+// states by their text, not by which observation is newer, so a RUNNING
+// recorded now would never give way to the SUCCESS read once the run has
+// finished.
 func runState(s *jobs.RunState, st *jobs.RunStatus) string {
+	if activeState(s, st) != "" {
+		return ""
+	}
 	if s != nil {
 		if s.ResultState != "" {
 			return string(s.ResultState)
@@ -230,6 +251,36 @@ func runState(s *jobs.RunState, st *jobs.RunStatus) string {
 		return string(st.State)
 	}
 	return ""
+}
+
+// activeState returns the life cycle state of a run or task run that has
+// not finished (PENDING, QUEUED, RUNNING, BLOCKED, WAITING_FOR_RETRY,
+// TERMINATING, or a state this version does not know), or "" when it has
+// finished (TERMINATED, SKIPPED, INTERNAL_ERROR, or a result state) or the
+// response says nothing about it. Jobs API 2.2 reports both the status
+// object and the older state object; either one saying the run is over is
+// enough.
+func activeState(s *jobs.RunState, st *jobs.RunStatus) string {
+	var active string
+	if st != nil && st.State != "" {
+		if st.State == jobs.RunLifecycleStateV2StateTerminated {
+			return ""
+		}
+		active = string(st.State)
+	}
+	if s != nil && (s.LifeCycleState != "" || s.ResultState != "") {
+		switch s.LifeCycleState {
+		case jobs.RunLifeCycleStateTerminated, jobs.RunLifeCycleStateSkipped, jobs.RunLifeCycleStateInternalError:
+			return ""
+		}
+		if s.ResultState != "" {
+			return ""
+		}
+		if active == "" {
+			active = string(s.LifeCycleState)
+		}
+	}
+	return active
 }
 
 func setProp(m map[string]string, k, v string) {
@@ -257,10 +308,7 @@ func gitProps(m map[string]string, gs *jobs.GitSource) {
 // and runs, and returns the task runs whose output can hold SQL.
 func (d *decoder) addRun(g *graph.Graph, r jobs.Run) []taskRef {
 	runID := itoa(r.RunId)
-	job := d.jobID(r.JobId)
-	if r.JobId == 0 {
-		job = d.submitJobID(r.RunId)
-	}
+	job := d.runJobID(r)
 	jp := map[string]string{}
 	if r.JobId != 0 {
 		jp["job_id"] = itoa(r.JobId)
@@ -331,7 +379,7 @@ func (d *decoder) addTask(g *graph.Graph, r jobs.Run, parent graph.JobID, t jobs
 		jp["job_id"] = itoa(r.JobId)
 	}
 	ref := taskRef{JobRunID: r.RunId, TaskRunID: t.RunId, TaskKey: t.TaskKey, Job: job,
-		Start: millis(t.StartTime), End: millis(t.EndTime)}
+		Start: millis(t.StartTime), End: millis(t.EndTime), Active: activeState(t.State, t.Status) != ""}
 	kind := taskProps(jp, t.SqlTask, t.DbtTask, t.NotebookTask, t.SparkPythonTask, t.PipelineTask,
 		t.SparkJarTask != nil, t.PythonWheelTask != nil, t.RunJobTask, t.SparkSubmitTask != nil, t.ForEachTask != nil, t.ConditionTask != nil)
 	jp["task_type"] = kind

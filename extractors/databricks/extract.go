@@ -15,6 +15,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -33,6 +34,7 @@ type Extractor struct {
 	cfg  Config
 	host string // workspace host, names the namespace
 	ns   string
+	log  *slog.Logger
 
 	// now and sdkLoaders are for tests: the clock that closes an open
 	// window, and the SDK config loaders (nil: env and ~/.databrickscfg).
@@ -63,7 +65,14 @@ func New(cfg Config) (*Extractor, error) {
 	if cfg.Chunk == 0 {
 		cfg.Chunk = DefaultChunk
 	}
-	return &Extractor{cfg: cfg, host: host, ns: ns, now: time.Now, artifactsLimit: defaultArtifactsLimit}, nil
+	if cfg.MaxRunWait == 0 {
+		cfg.MaxRunWait = DefaultMaxRunWait
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Extractor{cfg: cfg, host: host, ns: ns, log: log, now: time.Now, artifactsLimit: defaultArtifactsLimit}, nil
 }
 
 // Namespace returns the OpenLineage namespace of the workspace's datasets,
@@ -125,10 +134,29 @@ func minTime(a, b time.Time) time.Time {
 	return b
 }
 
+// runsSeen is what one Extract call remembers about the job runs it read.
+type runsSeen struct {
+	now  time.Time      // when Extract started: the age of active runs counts to it
+	seen map[int64]bool // job runs read, so that a run listed twice is read once
+	// hold is the start of the oldest run that was still active when read
+	// (and not older than MaxRunWait); zero if none. No watermark goes
+	// past it, so that the next extraction lists the run again.
+	hold time.Time
+}
+
 // Extract reads the workspace (or export) and calls emit with, first, a
 // batch of Unity Catalog metadata and REST lineage (no watermark), then one
 // batch per window chunk in time order, each with the chunk's end as its
 // Watermark (an export gives one batch without watermark).
+//
+// A job run still active when read holds the watermarks back: from its
+// chunk on, no batch's watermark goes past the run's start, so that an
+// extraction resuming from the watermark lists the run again and reads it
+// once it has finished. Runs and lineage events after that start are read
+// again too; runs merge by run id and evidence by its origin (the run), so
+// nothing counts twice, and within one Extract call each run is read once.
+// A run active for longer than Config.MaxRunWait stops holding the
+// watermark (and is logged and reported).
 func (e *Extractor) Extract(ctx context.Context, emit func(extractors.Batch) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -155,8 +183,9 @@ func (e *Extractor) Extract(ctx context.Context, emit func(extractors.Batch) err
 	if err := emit(b); err != nil {
 		return err
 	}
+	rs := &runsSeen{now: e.now().UTC(), seen: map[int64]bool{}}
 	for _, w := range e.windows() {
-		b, err := e.window(ctx, src, d, w)
+		b, err := e.window(ctx, src, d, w, rs)
 		if err != nil {
 			return err
 		}
@@ -273,20 +302,39 @@ func (e *Extractor) tableCatalogs(cats []catalog.CatalogInfo) []catalog.CatalogI
 }
 
 // window reads the job runs and lineage of one window chunk.
-func (e *Extractor) window(ctx context.Context, src source, d *decoder, w window) (extractors.Batch, error) {
-	b := extractors.Batch{Graph: graph.New(), Watermark: w.to}
+func (e *Extractor) window(ctx context.Context, src source, d *decoder, w window, rs *runsSeen) (extractors.Batch, error) {
+	b := extractors.Batch{Graph: graph.New()}
 	g := b.Graph
 	var refs []taskRef
 	err := src.listRuns(ctx, w.from, w.to, func(br jobs.BaseRun) error {
+		// runs/list pages shift when runs start while it is read: a run
+		// can come twice, and its statements must not.
+		if rs.seen[br.RunId] {
+			return nil
+		}
+		rs.seen[br.RunId] = true
 		r, err := src.getRun(ctx, br)
 		if err != nil {
 			return err
 		}
-		refs = append(refs, d.addRun(g, r)...)
+		held := e.activeRun(g, d, rs, w, r)
+		for _, ref := range d.addRun(g, r) {
+			// A task still running has no output yet; the run is read
+			// again once it has finished.
+			if !(held && ref.Active) {
+				refs = append(refs, ref)
+			}
+		}
 		return nil
 	})
 	if err != nil {
 		return b, err
+	}
+	if !w.to.IsZero() {
+		b.Watermark = w.to
+		if !rs.hold.IsZero() && rs.hold.Before(w.to) {
+			b.Watermark = rs.hold
+		}
 	}
 	for _, ref := range refs {
 		if err := e.taskSQL(ctx, src, d, &b, ref); err != nil {
@@ -328,6 +376,48 @@ func (e *Extractor) window(ctx context.Context, src source, d *decoder, w window
 	}
 	sortStatements(b.Statements)
 	return b, ctx.Err()
+}
+
+// activeRun reports a job run that had not finished when read, and
+// returns whether it holds the watermark back: online, unless it has been
+// active for longer than MaxRunWait. An export is read once, so there its
+// run is only reported.
+func (e *Extractor) activeRun(g *graph.Graph, d *decoder, rs *runsSeen, w window, r jobs.Run) bool {
+	state := activeState(r.State, r.Status)
+	if state == "" {
+		return false
+	}
+	loc := "databricks run " + itoa(r.RunId)
+	subject := d.runJobID(r).Name
+	name := r.RunName
+	if name == "" {
+		name = subject
+	}
+	if e.cfg.Export != "" {
+		g.AddFinding(graph.Finding{Severity: graph.SeverityInfo, Code: "run_active", Location: loc, Subject: subject,
+			Message: fmt.Sprintf("run of %s was %s when exported: its tasks that had not finished have no output in the export (record the run again once it has finished)", name, state)})
+		return false
+	}
+	start := millis(r.StartTime)
+	if start.Before(w.from) {
+		start = w.from // no start, or the API listed it early: hold no further back than the chunk
+	}
+	if age := rs.now.Sub(start); age > e.cfg.MaxRunWait {
+		e.log.Warn("databricks run still active after max_run_wait: the watermark moves past it and the run is not read again",
+			"run_id", r.RunId, "job", subject, "state", state, "start", start, "max_run_wait", e.cfg.MaxRunWait)
+		g.AddFinding(graph.Finding{Severity: graph.SeverityWarning, Code: "run_still_active", Location: loc, Subject: subject,
+			Message: fmt.Sprintf("run of %s has been %s since %s, longer than max_run_wait (%s): the watermark no longer waits for it, and what its unfinished tasks ran is not read (raise max_run_wait for longer runs; to read it once it has finished, extract a window that covers its start, e.g. weft snapshot with from/to)",
+				name, state, start.Format(time.RFC3339), e.cfg.MaxRunWait)})
+		return false
+	}
+	if rs.hold.IsZero() || start.Before(rs.hold) {
+		rs.hold = start
+	}
+	e.log.Info("databricks run still active: the watermark stays at its start until it has finished",
+		"run_id", r.RunId, "job", subject, "state", state, "start", start)
+	g.AddFinding(graph.Finding{Severity: graph.SeverityInfo, Code: "run_active", Location: loc, Subject: subject,
+		Message: fmt.Sprintf("run of %s is %s: the watermark stays at its start (%s), so that the next extraction reads it again once it has finished", name, state, start.Format(time.RFC3339Nano))})
+	return true
 }
 
 // taskSQL finds the SQL a sql_task ran: the executed text from

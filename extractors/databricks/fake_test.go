@@ -41,7 +41,8 @@ type fakeDatabricks struct {
 
 	mu         sync.Mutex
 	faults     map[string][]fault // by URL path
-	requests   []string
+	requests   []string           // "GET /api/...": method and path
+	urls       []string           // "GET /api/...?run_id=1": method and request URI
 	statements map[string]*fakeStatement
 	pageSize   int
 	chunkRows  int
@@ -108,6 +109,7 @@ func apiError(w http.ResponseWriter, status int, code, msg string) {
 func (f *fakeDatabricks) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.requests = append(f.requests, r.Method+" "+r.URL.Path)
+	f.urls = append(f.urls, r.Method+" "+r.URL.RequestURI())
 	if fs := f.faults[r.URL.Path]; len(fs) > 0 {
 		ft := fs[0]
 		f.faults[r.URL.Path] = fs[1:]
