@@ -73,11 +73,72 @@ func (p *Project) Graph() *graph.Graph {
 			g.AddEdge(from, to, ev)
 		}
 	}
+	p.exports(g, seen)
 	p.columnEdges(g, seen)
 	for _, f := range p.Findings {
 		g.AddFinding(f)
 	}
 	return g
+}
+
+// exports adds a dataset for each relation a saved query exports to, after
+// every node's, so that an export into a model's own table merges into the
+// model's dataset, and a table edge from the saved query (Evidence Method
+// "saved_query_export", no job: dbt Cloud or "dbt sl export" runs it, not
+// dbt build).
+func (p *Project) exports(g *graph.Graph, seen time.Time) {
+	for _, n := range p.Nodes {
+		if n.ResourceType != "saved_query" || n.Query == nil {
+			continue
+		}
+		for _, ex := range n.Query.Exports {
+			if ex.Relation.IsZero() {
+				continue
+			}
+			g.AddDataset(p.exportDataset(n, ex))
+			g.AddEdge(n.DatasetID(), ex.Relation, graph.Evidence{
+				Extractor:  "dbt",
+				Origin:     n.UniqueID,
+				Method:     "saved_query_export",
+				FirstSeen:  seen,
+				LastSeen:   seen,
+				Count:      1,
+				Confidence: 1,
+			})
+		}
+	}
+}
+
+// exportDataset is the table or view an export writes: the saved query's
+// columns, folded like unquoted identifiers (MetricFlow writes them
+// unquoted). It has no dbt_unique_id: it is not a dbt node, and the saved
+// query's unique_id names the saved query.
+func (p *Project) exportDataset(n *Node, ex Export) graph.Dataset {
+	kind := graph.KindTable
+	if ex.As == "view" {
+		kind = graph.KindView
+	}
+	d := graph.Dataset{
+		ID:       ex.Relation,
+		Platform: p.Platform,
+		Kind:     kind,
+		Properties: map[string]string{
+			"dbt_saved_query":    n.UniqueID,
+			"export_name":        ex.Name,
+			"export_as":          ex.As,
+			"original_file_path": n.OriginalFilePath,
+			"package_name":       n.PackageName,
+		},
+	}
+	for k, v := range d.Properties {
+		if v == "" {
+			delete(d.Properties, k)
+		}
+	}
+	for _, c := range savedQueryColumns(n) {
+		d.Columns = append(d.Columns, graph.Column{Name: graph.Fold(p.Platform, c.Name, false)})
+	}
+	return d
 }
 
 // columnEdges adds the column edges dbt itself states, without SQL:
@@ -202,6 +263,9 @@ func (p *Project) properties(n *Node) map[string]string {
 	switch n.ResourceType {
 	case "source":
 		props["source_name"] = n.SourceName
+		if n.External != nil {
+			props["external_location"] = n.External.Location
+		}
 	case "exposure":
 		props["exposure_type"] = n.Type
 	case "metric":

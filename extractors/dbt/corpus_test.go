@@ -48,6 +48,14 @@ type rawNode struct {
 	DependsOn struct {
 		Nodes []string `json:"nodes"`
 	} `json:"depends_on"`
+	Exports []struct {
+		Name string `json:"name"`
+	} `json:"exports"`
+	External *struct {
+		Partitions []struct {
+			Name string `json:"name"`
+		} `json:"partitions"`
+	} `json:"external"`
 }
 
 // datasetNodes returns the enabled nodes that become datasets, by
@@ -133,6 +141,40 @@ func TestCorpus(t *testing.T) {
 						continue
 					}
 					want[edgeObs{from, to, id}] = true
+				}
+			}
+			// An external table's partitions are columns of the source.
+			for id, n := range nodes {
+				if n.External == nil {
+					continue
+				}
+				d := g.Datasets[p.Node(id).DatasetID()]
+				for _, part := range n.External.Partitions {
+					if !slices.ContainsFunc(d.Columns, func(c graph.Column) bool { return strings.EqualFold(c.Name, part.Name) }) {
+						t.Errorf("%s: partition %q is not a column", id, part.Name)
+					}
+				}
+			}
+			// A saved query's exports are tables fed by the saved query,
+			// with its columns.
+			exports := map[[2]string]*graph.Dataset{}
+			for _, d := range g.Datasets {
+				if sq := d.Properties["dbt_saved_query"]; sq != "" {
+					exports[[2]string{sq, d.Properties["export_name"]}] = d
+				}
+			}
+			for id, n := range nodes {
+				for _, ex := range n.Exports {
+					d := exports[[2]string{id, ex.Name}]
+					if d == nil {
+						t.Errorf("%s: no dataset for export %q", id, ex.Name)
+						continue
+					}
+					sq := g.Datasets[p.Node(id).DatasetID()]
+					if len(d.Columns) != len(sq.Columns) {
+						t.Errorf("%s: export %q has %d columns, the saved query %d", id, ex.Name, len(d.Columns), len(sq.Columns))
+					}
+					want[edgeObs{sq.ID, d.ID, id}] = true
 				}
 			}
 			got := map[edgeObs]bool{}

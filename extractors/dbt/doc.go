@@ -32,6 +32,21 @@
 //     measures are its columns (Type says which); a metric has one column
 //     named like the metric; a saved query's columns are its metrics and
 //     group-by items ("customer", "metric_time__day").
+//   - Saved query exports (dbt 1.7+): a dataset of kind table or view in
+//     the warehouse namespace, named database.schema_name.alias (unquoted,
+//     as MetricFlow writes it; the alias defaults to the export's name, the
+//     schema to the saved query's config.schema), with the saved query's
+//     columns folded like unquoted identifiers and properties
+//     dbt_saved_query, export_name and export_as. It has no dbt_unique_id:
+//     it is not a dbt node. An export without a schema is a bad_export
+//     finding.
+//   - Legacy metrics (dbt 1.0..1.5, manifest v4..v9: type and sql, or
+//     calculation_method and expression) are metric datasets like
+//     MetricFlow's; Node.LegacyMetric holds what they read.
+//   - External tables (dbt-external-tables): a source's
+//     external.partitions are added to its columns when neither the catalog
+//     nor its YAML lists them (folded like unquoted identifiers, typed by
+//     data_type); external.location is the external_location property.
 //   - Snapshots: the meta columns dbt adds (dbt_scd_id, dbt_updated_at,
 //     dbt_valid_from, dbt_valid_to, dbt_is_deleted for hard_deletes:
 //     new_record; renamed by snapshot_meta_column_names) are added to the
@@ -92,10 +107,27 @@
 //     without a measure (metric_aggregation_params, AGGREGATION); the
 //     dimensions, entities and metrics named in its filters
 //     ({{ Dimension('loan__status') }}) as INDIRECT FILTER.
+//   - A measure's non_additive_dimension (method "semantic_model"), or a
+//     metric's metric_aggregation_params.non_additive_dimension (method
+//     "metric"): INDIRECT WINDOW from the dimension (metric_time: the
+//     agg_time_dimension) and from each window_groupings entity, the
+//     semantic model's columns (the model's when the semantic model has no
+//     such field).
+//   - Method "metric" for legacy metrics: the metric's column from the
+//     columns of its expression in its model (DIRECT AGGREGATION; "*"
+//     reads none), or for derived and expression metrics from the metrics
+//     they name (DIRECT TRANSFORMATION); its filters' fields as INDIRECT
+//     FILTER; its timestamp and dimensions, the columns it is grouped by,
+//     as INDIRECT GROUP_BY.
 //   - Method "saved_query": each metric column (IDENTITY), each group-by
 //     dimension or entity (metric_time: the metrics' agg_time_dimension,
+//     a measure's own before its semantic model's default,
 //     TRANSFORMATION), and the where filters' columns as INDIRECT FILTER
 //     on the whole result.
+//   - Method "saved_query_export": each saved query column to the same
+//     column of each export (DIRECT IDENTITY), and a table edge from the
+//     saved query to the export (no job: dbt Cloud or "dbt sl export"
+//     writes it, not dbt build).
 //   - Method "snapshot_strategy" (Job: the snapshot's): timestamp:
 //     updated_at → dbt_updated_at, dbt_valid_from, dbt_valid_to, and
 //     unique_key + updated_at → dbt_scd_id (DIRECT TRANSFORMATION); check:
@@ -133,5 +165,6 @@
 // location such as "manifest.json: nodes.model.x.depends_on.nodes[0]":
 // dangling_ref, self_ref, duplicate_node, bad_relation_name,
 // unknown_schema_version, unknown_adapter, no_dialect, no_account,
-// python_model, no_compiled_sql, no_seed_columns, bad_seed_file.
+// python_model, no_compiled_sql, no_seed_columns, bad_seed_file,
+// bad_export.
 package dbt

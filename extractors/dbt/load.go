@@ -116,6 +116,7 @@ func load(ctx context.Context, manifest, catalog, runResults string, opts Option
 	}
 	for _, n := range p.Nodes {
 		p.addSnapshotColumns(n)
+		p.addPartitionColumns(n)
 	}
 	p.attachTests()
 	if len(runResults) > 0 {
@@ -294,9 +295,12 @@ func (p *Project) readDisabled(section gjson.Result) {
 func parseNode(v gjson.Result, scratch *[]Column) (n *Node, enabled bool) {
 	n = &Node{}
 	enabled = true
-	var testMeta, columnName, attached, fileKey, unitModel gjson.Result
+	var testMeta, columnName, attached, fileKey, model gjson.Result
 	var snap SnapshotConfig
-	var typeParams, filter, queryParams gjson.Result
+	var typeParams, filter, queryParams, exports, config, external gjson.Result
+	// Legacy metrics' fields (manifest v4..v9).
+	var legacy LegacyMetricInfo
+	var legacyFilters, legacyMetrics, legacyDims gjson.Result
 	manifestCols := (*scratch)[:0]
 	var quoteCols []bool
 	v.ForEach(func(k, f gjson.Result) bool {
@@ -351,6 +355,7 @@ func parseNode(v gjson.Result, scratch *[]Column) (n *Node, enabled bool) {
 				n.ContractEnforced = true
 			}
 		case "config":
+			config = f
 			f.ForEach(func(ck, cv gjson.Result) bool {
 				switch ck.String() {
 				case "enabled":
@@ -426,7 +431,7 @@ func parseNode(v gjson.Result, scratch *[]Column) (n *Node, enabled bool) {
 		case "file_key_name":
 			fileKey = f
 		case "model":
-			unitModel = f
+			model = f
 		case "root_path":
 			n.RootPath = f.String()
 		case "defaults":
@@ -437,12 +442,34 @@ func parseNode(v gjson.Result, scratch *[]Column) (n *Node, enabled bool) {
 			filter = f
 		case "query_params":
 			queryParams = f
+		case "exports":
+			exports = f
+		case "external":
+			external = f
+		case "sql", "expression":
+			// Legacy metrics: sql (v4..v6), expression (v7..v9).
+			legacy.Expression = cmp.Or(legacy.Expression, f.String())
+		case "timestamp":
+			legacy.Timestamp = f.String()
+		case "model_unique_id":
+			legacy.Model = f.String()
+		case "filters":
+			legacyFilters = f
+		case "metrics":
+			legacyMetrics = f
 		case "entities", "dimensions", "measures":
 			kind := strings.TrimSuffix(k.String(), "s")
 			if kind == "entitie" {
 				kind = "entity"
 			}
 			f.ForEach(func(_, fv gjson.Result) bool {
+				if !fv.IsObject() {
+					// A legacy metric's dimensions are column names.
+					if kind == "dimension" {
+						legacyDims = f
+					}
+					return true
+				}
 				sf := SemanticField{Kind: kind}
 				fv.ForEach(func(fk, x gjson.Result) bool {
 					switch fk.String() {
@@ -454,6 +481,10 @@ func parseNode(v gjson.Result, scratch *[]Column) (n *Node, enabled bool) {
 						sf.Type = x.String()
 					case "expr":
 						sf.Expr = x.String()
+					case "agg_time_dimension":
+						sf.AggTimeDimension = x.String()
+					case "non_additive_dimension":
+						sf.NonAdditive = parseNonAdditive(x)
 					}
 					return true
 				})
@@ -475,18 +506,24 @@ func parseNode(v gjson.Result, scratch *[]Column) (n *Node, enabled bool) {
 			n.Snapshot = &snap
 		}
 	case "metric":
-		if typeParams.IsObject() {
+		switch {
+		case typeParams.IsObject():
 			n.Metric = parseMetric(typeParams, filter)
+		case n.Type != "" || legacy.Expression != "":
+			legacy.Calculation = n.Type
+			n.LegacyMetric = parseLegacyMetric(legacy, legacyFilters, legacyMetrics, legacyDims)
 		}
 	case "saved_query":
-		if queryParams.IsObject() {
-			n.Query = parseSavedQuery(queryParams)
+		if queryParams.IsObject() || exports.IsArray() {
+			n.Query = parseSavedQuery(queryParams, exports, config)
 		}
+	case "source":
+		n.External = parseExternal(external)
 	case "test":
 		n.Test = parseTest(n, testMeta, columnName, attached, fileKey)
 	case "unit_test":
 		n.Test = &TestInfo{Label: "unit_test:" + n.Name}
-		if s := unitModel.String(); s != "" {
+		if s := model.String(); s != "" {
 			n.Test.AttachedTo = []string{"name:" + s}
 		}
 	}
@@ -668,6 +705,9 @@ func (p *Project) setIdentity(n *Node) {
 	n.DBTID = graph.DatasetID{Namespace: p.DBTNamespace, Name: n.UniqueID}
 	switch n.ResourceType {
 	case "model", "seed", "snapshot", "source":
+	case "saved_query":
+		p.setExportRelations(n)
+		return
 	default:
 		return
 	}
@@ -690,26 +730,31 @@ func (p *Project) setIdentity(n *Node) {
 // name is assembled from database, schema and alias with the node's quoting
 // config or the adapter's default.
 func (p *Project) relationName(n *Node) (string, error) {
-	var parts []graph.Ident
 	if n.RelationName != "" {
-		var err error
-		parts, err = graph.SplitName(n.RelationName)
+		parts, err := graph.SplitName(n.RelationName)
 		if err != nil {
 			return "", fmt.Errorf("cannot split relation_name: %v", err)
 		}
-	} else {
-		alias := cmp.Or(n.Alias, n.Name)
-		if n.Schema == "" || alias == "" {
-			return "", nil
-		}
-		dq, sq, iq := p.defaultQuoting()
-		if n.Database != "" {
-			parts = append(parts, graph.Ident{Text: n.Database, Quoted: orBool(n.quoting.database, dq)})
-		}
-		parts = append(parts,
-			graph.Ident{Text: n.Schema, Quoted: orBool(n.quoting.schema, sq)},
-			graph.Ident{Text: alias, Quoted: orBool(n.quoting.identifier, iq)})
+		return p.joinRelation(parts), nil
 	}
+	alias := cmp.Or(n.Alias, n.Name)
+	if n.Schema == "" || alias == "" {
+		return "", nil
+	}
+	var parts []graph.Ident
+	dq, sq, iq := p.defaultQuoting()
+	if n.Database != "" {
+		parts = append(parts, graph.Ident{Text: n.Database, Quoted: orBool(n.quoting.database, dq)})
+	}
+	parts = append(parts,
+		graph.Ident{Text: n.Schema, Quoted: orBool(n.quoting.schema, sq)},
+		graph.Ident{Text: alias, Quoted: orBool(n.quoting.identifier, iq)})
+	return p.joinRelation(parts), nil
+}
+
+// joinRelation folds the parts of a relation name by the platform's rules
+// and joins them.
+func (p *Project) joinRelation(parts []graph.Ident) string {
 	folded := make([]string, 0, len(parts)+1)
 	// Unity Catalog names the legacy metastore's tables
 	// hive_metastore.<schema>.<table>; dbt-databricks writes only
@@ -720,7 +765,31 @@ func (p *Project) relationName(n *Node) (string, error) {
 	for _, part := range parts {
 		folded = append(folded, graph.Fold(p.Platform, part.Text, part.Quoted))
 	}
-	return graph.JoinName(folded...), nil
+	return graph.JoinName(folded...)
+}
+
+// setExportRelations names the relation each export of a saved query
+// writes: database.schema.alias, unquoted, as MetricFlow writes them. An
+// export without a schema (dbt fills it in from the target; a hand-edited
+// manifest may not) gets none, and a finding.
+func (p *Project) setExportRelations(n *Node) {
+	if n.Query == nil {
+		return
+	}
+	for i := range n.Query.Exports {
+		ex := &n.Query.Exports[i]
+		if ex.Schema == "" || ex.Alias == "" {
+			p.addFinding(graph.SeverityWarning, "bad_export", p.location(n, fmt.Sprintf("exports[%d]", i)), n.UniqueID,
+				fmt.Sprintf("export %q names no schema or alias, so the relation it writes is unknown and left out", ex.Name))
+			continue
+		}
+		var parts []graph.Ident
+		if ex.Database != "" {
+			parts = append(parts, graph.Ident{Text: ex.Database})
+		}
+		parts = append(parts, graph.Ident{Text: ex.Schema}, graph.Ident{Text: ex.Alias})
+		ex.Relation = graph.DatasetID{Namespace: p.Namespace, Name: p.joinRelation(parts)}
+	}
 }
 
 // defaultQuoting is the adapter's default quoting policy for database,

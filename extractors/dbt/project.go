@@ -105,7 +105,8 @@ type Node struct {
 	// documented only in the manifest, in manifest order. A snapshot with
 	// known columns also lists the meta columns dbt adds (dbt_scd_id,
 	// dbt_updated_at, dbt_valid_from, dbt_valid_to) when the catalog does
-	// not; a seed with none takes its CSV header's (ReadSeedHeaders).
+	// not; a seed with none takes its CSV header's (ReadSeedHeaders); an
+	// external source lists its partitions when nothing else does.
 	Columns []Column
 	// Tests are the tests attached to the node as a whole (model-level
 	// generic tests, singular tests, unit tests), sorted. Column tests are
@@ -121,10 +122,18 @@ type Node struct {
 	// the dimension metric_time stands for.
 	AggTimeDimension string
 	// Metric is what a metric reads (MetricFlow metrics, manifest v10+);
-	// nil for other nodes and legacy (v7..v9) metrics.
+	// nil for other nodes and legacy metrics.
 	Metric *MetricInfo
-	// Query is what a saved query selects; nil for other nodes.
+	// LegacyMetric is what a legacy metric (dbt 1.0..1.5, manifest
+	// v4..v9: type and sql, or calculation_method and expression) reads;
+	// nil for other nodes and MetricFlow metrics.
+	LegacyMetric *LegacyMetricInfo
+	// Query is what a saved query selects and where it exports it; nil
+	// for other nodes.
 	Query *SavedQueryInfo
+	// External is a source's external table config (dbt-external-tables);
+	// nil for other nodes and sources without one.
+	External *ExternalTable
 	// Snapshot is a snapshot's strategy config; nil for other nodes.
 	Snapshot *SnapshotConfig
 
@@ -186,6 +195,32 @@ type SemanticField struct {
 	Name string
 	Type string // primary/foreign (entity), categorical/time (dimension), sum/count (measure agg)
 	Expr string // the column or SQL expression it reads; empty means the column named Name
+	// AggTimeDimension is a measure's own agg_time_dimension; empty means
+	// the semantic model's default.
+	AggTimeDimension string
+	// NonAdditive is a measure's non_additive_dimension; nil for most.
+	NonAdditive *NonAdditiveDimension
+}
+
+// NonAdditiveDimension is a measure that cannot be summed over a time
+// dimension (an account balance, MRR): MetricFlow keeps only the rows at
+// the dimension's first or last value, per window grouping.
+type NonAdditiveDimension struct {
+	Name            string   // the time dimension; metric_time means the agg_time_dimension
+	WindowChoice    string   // min or max
+	WindowGroupings []string // entities (or dimensions) the window is partitioned by
+}
+
+// ExternalTable is a source's external config, as dbt-external-tables
+// reads it.
+type ExternalTable struct {
+	Location   string // stage or storage path
+	Partitions []Partition
+}
+
+// Partition is one partition column of an external table.
+type Partition struct {
+	Name, DataType, Expression, Description string
 }
 
 // quoting is dbt's quoting config for one node; nil means "adapter

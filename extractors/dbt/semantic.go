@@ -27,6 +27,8 @@ type MetricInfo struct {
 	// (type_params.metric_aggregation_params, dbt 1.11+). Expr is
 	// type_params.expr; empty means the column named like the metric.
 	SemanticModel, Agg, Expr, AggTimeDimension string
+	// NonAdditive is metric_aggregation_params.non_additive_dimension.
+	NonAdditive *NonAdditiveDimension
 	// Filters are the metric's own filter.where_filters templates
 	// ("{{ Dimension('loan__loan_status') }} = 'ACTIVE'").
 	Filters []string
@@ -48,6 +50,24 @@ type SavedQueryInfo struct {
 	// "TimeDimension('metric_time', 'day')".
 	GroupBy []string
 	Where   []string // where_filters templates
+	// Exports are the tables and views the saved query's result is
+	// written to (dbt 1.7+), in manifest order.
+	Exports []Export
+}
+
+// Export is one entry of a saved query's exports: the query's result
+// written to a warehouse table or view.
+type Export struct {
+	Name string
+	// As is config.export_as: table or view.
+	As string
+	// Database, Schema and Alias place the relation: config.database,
+	// config.schema_name (else the saved query's config.schema) and
+	// config.alias (else the export's name).
+	Database, Schema, Alias string
+	// Relation is the relation the export writes, in the project's
+	// namespace; zero when the export names no schema.
+	Relation graph.DatasetID
 }
 
 func parseMetric(tp, filter gjson.Result) *MetricInfo {
@@ -91,6 +111,7 @@ func parseMetric(tp, filter gjson.Result) *MetricInfo {
 			m.SemanticModel = v.Get("semantic_model").String()
 			m.Agg = v.Get("agg").String()
 			m.AggTimeDimension = v.Get("agg_time_dimension").String()
+			m.NonAdditive = parseNonAdditive(v.Get("non_additive_dimension"))
 		}
 		return true
 	})
@@ -122,12 +143,47 @@ func whereFilters(f gjson.Result) []string {
 	return out
 }
 
-func parseSavedQuery(q gjson.Result) *SavedQueryInfo {
-	return &SavedQueryInfo{
+// parseNonAdditive reads a non_additive_dimension; nil when there is none.
+func parseNonAdditive(v gjson.Result) *NonAdditiveDimension {
+	if !v.IsObject() {
+		return nil
+	}
+	d := &NonAdditiveDimension{
+		Name:            v.Get("name").String(),
+		WindowChoice:    v.Get("window_choice").String(),
+		WindowGroupings: appendStrings(nil, v.Get("window_groupings")),
+	}
+	if d.Name == "" && len(d.WindowGroupings) == 0 {
+		return nil
+	}
+	return d
+}
+
+// parseSavedQuery reads query_params, and the exports with config (the
+// saved query's config), which holds the defaults for export_as and the
+// schema.
+func parseSavedQuery(q, exports, config gjson.Result) *SavedQueryInfo {
+	info := &SavedQueryInfo{
 		Metrics: appendStrings(nil, q.Get("metrics")),
 		GroupBy: appendStrings(nil, q.Get("group_by")),
 		Where:   whereFilters(q.Get("where")),
 	}
+	exports.ForEach(func(_, e gjson.Result) bool {
+		if !e.IsObject() {
+			return true
+		}
+		c := e.Get("config")
+		ex := Export{
+			Name:     e.Get("name").String(),
+			As:       cmp.Or(c.Get("export_as").String(), config.Get("export_as").String(), "table"),
+			Database: c.Get("database").String(),
+			Schema:   cmp.Or(c.Get("schema_name").String(), config.Get("schema").String()),
+		}
+		ex.Alias = cmp.Or(c.Get("alias").String(), ex.Name)
+		info.Exports = append(info.Exports, ex)
+		return true
+	})
+	return info
 }
 
 // semanticRefRE finds the MetricFlow object references in a filter or
@@ -292,7 +348,7 @@ func (l *semanticLayer) timeDimensions(m *Node, seen map[*Node]bool) []graph.Col
 	}
 	for _, in := range m.Metric.Measures {
 		if r, ok := l.measures[in.Name]; ok {
-			add(r.sm, r.sm.AggTimeDimension)
+			add(r.sm, cmp.Or(r.field.AggTimeDimension, r.sm.AggTimeDimension))
 		}
 	}
 	if sm := l.models[m.Metric.SemanticModel]; sm != nil {
@@ -317,10 +373,16 @@ func (p *Project) semanticEdges(g *graph.Graph, base graph.Evidence) {
 			l.semanticModelEdges(g, n, ev)
 		case "metric":
 			ev.Method = "metric"
-			l.metricEdges(g, n, ev)
+			if n.LegacyMetric != nil {
+				l.legacyMetricEdges(g, n, ev)
+			} else {
+				l.metricEdges(g, n, ev)
+			}
 		case "saved_query":
 			ev.Method = "saved_query"
 			l.savedQueryEdges(g, n, ev)
+			ev.Method = "saved_query_export"
+			l.exportEdges(g, n, ev)
 		}
 	}
 }
@@ -349,6 +411,41 @@ func (l *semanticLayer) semanticModelEdges(g *graph.Graph, sm *Node, ev graph.Ev
 			subtype = graph.SubtypeAggregation
 		}
 		l.p.exprEdges(g, model, cmp.Or(f.Expr, f.Name), to, subtype, ev)
+		if f.NonAdditive != nil {
+			l.nonAdditiveEdges(g, sm, model, f.NonAdditive, cmp.Or(f.AggTimeDimension, sm.AggTimeDimension), to, ev)
+		}
+	}
+}
+
+// nonAdditiveEdges: a measure or metric with a non_additive_dimension
+// keeps only the rows at that dimension's first or last value within each
+// window grouping, so it depends on the dimension and the groupings the
+// way a window function depends on its ORDER BY and PARTITION BY columns:
+// INDIRECT WINDOW from each. They are the semantic model's columns when it
+// has them as fields (metric_time is aggTime, the agg_time_dimension),
+// else the model's columns of that name.
+func (l *semanticLayer) nonAdditiveEdges(g *graph.Graph, sm, model *Node, d *NonAdditiveDimension, aggTime string, to graph.ColumnID, ev graph.Evidence) {
+	name := d.Name
+	if name == "metric_time" {
+		name = aggTime
+	}
+	add := func(name string, kinds ...string) {
+		if name == "" {
+			return
+		}
+		for _, kind := range kinds {
+			if _, ok := field(sm, kind, name); ok {
+				addColumnEdge(g, graph.ColumnID{Dataset: sm.DatasetID(), Column: name}, to, graph.Indirect, graph.SubtypeWindow, ev)
+				return
+			}
+		}
+		if model != nil {
+			l.p.readEdges(g, model, name, to, graph.Indirect, graph.SubtypeWindow, ev)
+		}
+	}
+	add(name, "dimension")
+	for _, w := range d.WindowGroupings {
+		add(w, "entity", "dimension")
 	}
 }
 
@@ -361,6 +458,13 @@ func (l *semanticLayer) semanticModelEdges(g *graph.Graph, sm *Node, ev graph.Ev
 // column is kept either way, so that a field naming a missing column
 // shows up as a broken reference.
 func (p *Project) exprEdges(g *graph.Graph, model *Node, expr string, to graph.ColumnID, subtype string, ev graph.Evidence) {
+	p.readEdges(g, model, expr, to, graph.Direct, subtype, ev)
+}
+
+// readEdges is exprEdges for edges of any type: the columns of model that
+// expr reads, to to. Only DIRECT TRANSFORMATION becomes IDENTITY for a
+// plain column.
+func (p *Project) readEdges(g *graph.Graph, model *Node, expr string, to graph.ColumnID, typ, subtype string, ev graph.Evidence) {
 	idents, plain := exprColumns(expr)
 	complete := slices.ContainsFunc(model.Columns, func(c Column) bool { return c.Index > 0 })
 	for _, id := range idents {
@@ -369,14 +473,14 @@ func (p *Project) exprEdges(g *graph.Graph, model *Node, expr string, to graph.C
 			continue
 		}
 		st := subtype
-		if plain && st == graph.SubtypeTransformation {
+		if plain && typ == graph.Direct && st == graph.SubtypeTransformation {
 			st = graph.SubtypeIdentity
 		}
 		e := ev
 		if !plain && !known {
 			e.Confidence = 0.5 // a guess from the expression's words
 		}
-		addColumnEdge(g, graph.ColumnID{Dataset: model.DatasetID(), Column: name}, to, graph.Direct, st, e)
+		addColumnEdge(g, graph.ColumnID{Dataset: model.DatasetID(), Column: name}, to, typ, st, e)
 	}
 }
 
@@ -425,8 +529,12 @@ func (l *semanticLayer) metricEdges(g *graph.Graph, m *Node, ev graph.Evidence) 
 		}
 	}
 	if sm := l.models[info.SemanticModel]; sm != nil {
-		if model := l.baseModel(sm); model != nil {
+		model := l.baseModel(sm)
+		if model != nil {
 			l.p.exprEdges(g, model, cmp.Or(info.Expr, m.Name), to, graph.SubtypeAggregation, ev)
+		}
+		if info.NonAdditive != nil {
+			l.nonAdditiveEdges(g, sm, model, info.NonAdditive, cmp.Or(info.AggTimeDimension, sm.AggTimeDimension), to, ev)
 		}
 	}
 	home := l.homes(m, map[*Node]bool{})
@@ -544,6 +652,27 @@ func (l *semanticLayer) savedQueryEdges(g *graph.Graph, n *Node, ev graph.Eviden
 	for _, w := range q.Where {
 		for _, ref := range semanticRefs(w) {
 			l.filterEdge(g, ref, home, graph.ColumnID{Dataset: ds}, ev)
+		}
+	}
+}
+
+// exportEdges: each export of a saved query is a copy of its result in a
+// warehouse table or view. Each of the saved query's columns feeds the
+// export's column of the same name (DIRECT IDENTITY), folded the way the
+// warehouse spells MetricFlow's unquoted output names. The saved query's
+// own filters reach the export through it.
+func (l *semanticLayer) exportEdges(g *graph.Graph, n *Node, ev graph.Evidence) {
+	if n.Query == nil {
+		return
+	}
+	for _, ex := range n.Query.Exports {
+		if ex.Relation.IsZero() {
+			continue
+		}
+		for _, c := range savedQueryColumns(n) {
+			from := graph.ColumnID{Dataset: n.DatasetID(), Column: c.Name}
+			to := graph.ColumnID{Dataset: ex.Relation, Column: graph.Fold(l.p.Platform, c.Name, false)}
+			addColumnEdge(g, from, to, graph.Direct, graph.SubtypeIdentity, ev)
 		}
 	}
 }
