@@ -1,8 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"flag"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -145,5 +148,194 @@ func BenchmarkGraph(b *testing.B) {
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "edges/s")
 	if peak := memstat.PeakRSS(); peak > 0 {
 		b.ReportMetric(float64(peak)/(1<<20), "peak-RSS-MiB")
+	}
+}
+
+var (
+	benchSource = flag.Int("store.source", 20_000, "table edges (and as many column edges) of the source that BenchmarkReplaceSource and BenchmarkExpire end and start")
+	benchRounds = flag.Int("store.rounds", 10, "ReplaceSource or Expire calls per benchmark iteration")
+)
+
+// syntheticManifest is version k of a dbt project with n table and n
+// column edges over n/5 models: each version leaves out a tenth of the
+// edges and a twentieth of the models, and brings back those the previous
+// version left out, so every ReplaceSource ends and starts edges, splits
+// none and ends dataset descriptions.
+func syntheticManifest(n, k int) *graph.Graph {
+	g := graph.New()
+	const ns = "snowflake://acme-dbt"
+	models := max(n/5, 2)
+	model := func(i int) graph.DatasetID {
+		return graph.DatasetID{Namespace: ns, Name: "ANALYTICS.DBT.M" + strconv.Itoa(i%models)}
+	}
+	for m := range models {
+		if (m+k)%20 == 0 {
+			continue
+		}
+		g.AddDataset(graph.Dataset{ID: model(m), Platform: graph.Snowflake, Kind: graph.KindModel,
+			Columns: []graph.Column{{Name: "ID", Type: "NUMBER"}, {Name: "V"}}})
+	}
+	for i := range n {
+		if (i+k)%10 == 0 {
+			continue
+		}
+		from, to := model(i/5), model(i/5+1+i%5)
+		if from == to {
+			continue
+		}
+		ev := graph.Evidence{Extractor: "dbt", Origin: "model.p.m" + strconv.Itoa((i/5+1+i%5)%models), Method: "depends_on"}
+		g.AddEdge(from, to, ev)
+		ev.Method = "parsed"
+		g.AddColumnEdge(graph.ColumnEdgeID{From: graph.ColumnID{Dataset: from, Column: "V"}, To: graph.ColumnID{Dataset: to, Column: "V"},
+			Type: graph.Direct, Subtype: graph.SubtypeTransformation}, ev)
+	}
+	return g
+}
+
+// benchmarkStore returns a store holding others table edges of the
+// synthetic Snowflake query log, all recent.
+func benchmarkStore(b *testing.B, others int) *Store {
+	b.Helper()
+	ctx := b.Context()
+	s, err := Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	batch := *benchBatch
+	for lo := 0; lo < others; lo += batch {
+		g := graph.New()
+		syntheticBatch(g, lo, min(lo+batch, others), others)
+		if _, err := s.Commit(ctx, "snowflake", g, time.Time{}, CommitOptions{Now: t0}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return s
+}
+
+// BenchmarkReplaceSource replaces a dbt manifest of *benchSource table and
+// column edges *benchRounds times, on an empty store and on one holding
+// another source's *benchEdges edges. The two should take about the same
+// time: ReplaceSource's cost is meant to follow the manifest, not the
+// store. It reports the time per replace, the manifest's edges (table and
+// column) merged per second, and the peak resident memory.
+func BenchmarkReplaceSource(b *testing.B) {
+	for _, others := range []int{0, *benchEdges} {
+		b.Run("others="+strconv.Itoa(others), func(b *testing.B) {
+			ctx := b.Context()
+			s := benchmarkStore(b, others)
+			n, rounds := *benchSource, *benchRounds
+			at := t0
+			if _, err := s.ReplaceSource(ctx, "dbt", syntheticManifest(n, 0), CommitOptions{Now: at}); err != nil {
+				b.Fatal(err)
+			}
+			memstat.ResetPeak()
+			var ended, edges int64
+			var cpu time.Duration
+			b.ResetTimer()
+			for range b.N {
+				for k := 1; k <= rounds; k++ {
+					b.StopTimer()
+					m := syntheticManifest(n, k)
+					at = at.Add(time.Hour)
+					startCPU := cpuTime()
+					b.StartTimer()
+					st, err := s.ReplaceSource(ctx, "dbt", m, CommitOptions{Now: at})
+					b.StopTimer()
+					cpu += cpuTime() - startCPU
+					b.StartTimer()
+					if err != nil {
+						b.Fatal(err)
+					}
+					ended += st.EndedEdges + st.EndedColumn
+					edges += int64(len(m.Edges) + len(m.ColumnEdges))
+				}
+			}
+			b.StopTimer()
+			if ended == 0 {
+				b.Fatal("no replace ended an edge")
+			}
+			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N*rounds), "ms/replace")
+			b.ReportMetric(float64(edges)/b.Elapsed().Seconds(), "edges/s")
+			// On a shared machine the wall clock also counts other
+			// processes' turns; CPU time (all threads) does not.
+			if cpu > 0 {
+				b.ReportMetric(float64(cpu.Milliseconds())/float64(b.N*rounds), "cpu-ms/replace")
+			}
+			if peak := memstat.PeakRSS(); peak > 0 {
+				b.ReportMetric(float64(peak)/(1<<20), "peak-RSS-MiB")
+			}
+		})
+	}
+}
+
+// BenchmarkExpire expires a query log of *benchSource table edges, half of
+// them 40 days old, *benchRounds times (recommitting them between rounds,
+// untimed), on an empty store and on one holding another source's
+// *benchEdges recent edges, which Expire must leave alone without reading
+// them. It reports the time per Expire and the edges it ended per second.
+func BenchmarkExpire(b *testing.B) {
+	for _, others := range []int{0, *benchEdges} {
+		b.Run("others="+strconv.Itoa(others), func(b *testing.B) {
+			ctx := b.Context()
+			s := benchmarkStore(b, others)
+			n, rounds := *benchSource, *benchRounds
+			// Another account's log: its own datasets, so that no edge is
+			// shared with the other source's and every expired edge ends.
+			us := graph.New()
+			syntheticBatch(us, 0, n, n)
+			log := graph.New()
+			eu := func(id graph.DatasetID) graph.DatasetID {
+				return graph.DatasetID{Namespace: "snowflake://acme-eu", Name: id.Name}
+			}
+			i := 0
+			byEdge := func(a, b graph.EdgeID) int { return cmp.Or(a.From.Compare(b.From), a.To.Compare(b.To)) }
+			for _, id := range slices.SortedFunc(maps.Keys(us.Edges), byEdge) {
+				for _, ev := range us.Edges[id].Evidence {
+					ev.Extractor = "snowflake_eu"
+					if i%2 == 0 {
+						ev.LastSeen = ev.LastSeen.Add(-40 * 24 * time.Hour)
+					}
+					log.AddEdge(eu(id.From), eu(id.To), ev)
+				}
+				i++
+			}
+			now := t0.Add(time.Duration(n) * time.Second)
+			memstat.ResetPeak()
+			var ended int64
+			var took, cpu time.Duration
+			b.ResetTimer()
+			at := now
+			for range b.N {
+				for range rounds {
+					at = at.Add(time.Hour)
+					b.StopTimer()
+					if _, err := s.Commit(ctx, "snowflake_eu", log, time.Time{}, CommitOptions{Now: at}); err != nil {
+						b.Fatal(err)
+					}
+					start, startCPU := time.Now(), cpuTime()
+					b.StartTimer()
+					st, err := s.Expire(ctx, now, 0)
+					b.StopTimer()
+					took += time.Since(start)
+					cpu += cpuTime() - startCPU
+					if err != nil {
+						b.Fatal(err)
+					}
+					ended += st.EndedEdges
+				}
+			}
+			if ended == 0 {
+				b.Fatal("no Expire ended an edge")
+			}
+			b.ReportMetric(float64(took.Milliseconds())/float64(b.N*rounds), "ms/expire")
+			if cpu > 0 {
+				b.ReportMetric(float64(cpu.Milliseconds())/float64(b.N*rounds), "cpu-ms/expire")
+			}
+			b.ReportMetric(float64(ended)/took.Seconds(), "ended-edges/s")
+			if peak := memstat.PeakRSS(); peak > 0 {
+				b.ReportMetric(float64(peak)/(1<<20), "peak-RSS-MiB")
+			}
+		})
 	}
 }
