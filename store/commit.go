@@ -38,8 +38,6 @@ type CommitStats struct {
 	// EndedDatasets counts datasets that a source stopped describing: a
 	// replace-mode snapshot without them, or expiry.
 	EndedDatasets int64
-	Findings      int64 // findings the source had not reported in a current period
-	EndedFindings int64 // findings a replace-mode snapshot no longer reported, or expired
 }
 
 // Commit merges g, everything extractor observed in one batch, into the
@@ -53,11 +51,6 @@ type CommitStats struct {
 // and the latest last seen, count and confidence, so committing the same
 // batch twice leaves the store as it was. Edges of an incremental extractor
 // end only through Expire.
-//
-// g's findings are recorded as extractor's, reported by run opts.RunID: a
-// finding extractor has no current period of starts one at opts.Now, one
-// it has is only marked as reported again. An incremental extractor's
-// findings accumulate over its batches and end only through Expire.
 func (s *Store) Commit(ctx context.Context, extractor string, g *graph.Graph, watermark time.Time, opts CommitOptions) (CommitStats, error) {
 	st, err := s.commit(ctx, extractor, g, watermark, false, opts)
 	if err != nil {
@@ -72,9 +65,7 @@ func (s *Store) Commit(ctx context.Context, extractor string, g *graph.Graph, wa
 // extractor ends (valid_to = now) and stays queryable by time; an edge that
 // other extractors also saw stays current with their evidence only (its
 // period is split, so the earlier period keeps extractor's evidence).
-// Extractor's findings that g does not report end too, and its dataset
-// descriptions that g lacks. From then on, Expire leaves extractor's
-// evidence and findings alone.
+// From then on, Expire leaves extractor's evidence alone.
 func (s *Store) ReplaceSource(ctx context.Context, extractor string, g *graph.Graph, opts CommitOptions) (CommitStats, error) {
 	st, err := s.commit(ctx, extractor, g, time.Time{}, true, opts)
 	if err != nil {
@@ -92,10 +83,6 @@ func (s *Store) ReplaceSource(ctx context.Context, extractor string, g *graph.Gr
 // clock keeps an old export, or a log that stopped arriving, from ageing
 // away on weft's clock. Evidence of replace-mode extractors (see
 // ReplaceSource) never expires.
-//
-// Dataset descriptions and findings of incremental extractors that were
-// not recorded again within retention before now (weft's clock: they
-// carry no source time) end at now as well.
 func (s *Store) Expire(ctx context.Context, now time.Time, retention time.Duration) (CommitStats, error) {
 	if retention == 0 {
 		retention = DefaultRetention
@@ -131,9 +118,6 @@ func (s *Store) Expire(ctx context.Context, now time.Time, retention time.Durati
 			return err
 		}
 		if st.EndedColumn, err = retire(ctx, tx, columnEdges(), expired(), at); err != nil {
-			return err
-		}
-		if st.EndedFindings, err = endFindings(ctx, tx, expireFindings, at, cutoff); err != nil {
 			return err
 		}
 		ended, err := endDatasets(ctx, tx, expireDatasets, at, cutoff)
@@ -317,17 +301,11 @@ func (s *Store) commit(ctx context.Context, extractor string, g *graph.Graph, wa
 		if err := c.columnEdges(ctx, g, &st); err != nil {
 			return err
 		}
-		if err := c.findings(ctx, g, opts.RunID, &st); err != nil {
-			return err
-		}
 		if replace {
 			if st.EndedEdges, err = retire(ctx, tx, tableEdges(), replaced(), at, extractor, seq); err != nil {
 				return err
 			}
 			if st.EndedColumn, err = retire(ctx, tx, columnEdges(), replaced(), at, extractor, seq); err != nil {
-				return err
-			}
-			if st.EndedFindings, err = endFindings(ctx, tx, replaceFindings, at, extractor, seq); err != nil {
 				return err
 			}
 			ended, err := endDatasets(ctx, tx, replaceDatasets, at, extractor, seq)

@@ -82,10 +82,6 @@ func crashManifest(k int) *graph.Graph {
 		ev := graph.Evidence{Extractor: "dbt", Origin: "model.p.m" + strconv.Itoa(j), Method: "depends_on"}
 		g.AddEdge(up, m, ev)
 		g.AddColumnEdge(graph.ColumnEdgeID{From: col(up, "ID"), To: col(m, "ID"), Type: graph.Direct, Subtype: graph.SubtypeIdentity}, ev)
-		if (j+k/4)%5 == 0 {
-			g.AddFinding(graph.Finding{Severity: graph.SeverityWarning, Code: "unresolved_column", Location: "model.p.m" + strconv.Itoa(j),
-				Subject: m.Name, Message: "column X of " + up.Name + " is unknown"})
-		}
 	}
 	return g
 }
@@ -111,8 +107,6 @@ func crashQueryLog(k int, at time.Time) *graph.Graph {
 	}
 	g.AddJob(graph.Job{ID: graph.JobID{Namespace: sf, Name: "shape " + strconv.Itoa(k%300)}, Type: "snowflake_query", SQL: "select " + strconv.Itoa(k)})
 	g.AddRun(graph.Run{ID: "run-" + strconv.Itoa(k), Job: graph.JobID{Namespace: sf, Name: "shape 1"}, State: "success", Start: at})
-	g.AddFinding(graph.Finding{Severity: graph.SeverityWarning, Code: "table_level_only", Location: "shape " + strconv.Itoa(k%7),
-		Message: "statement parsed at table level only"})
 	return g
 }
 

@@ -22,9 +22,7 @@ import (
 // edge endpoint is in Datasets, and every job that evidence or a run names
 // is in Jobs, with only its ID when no extractor described it. Evidence is
 // not versioned: an edge carries its evidence as merged over the period
-// that contains asOf. Findings are those valid at asOf (see Commit): a
-// replace-mode source's latest snapshot's by then, an incremental
-// source's not yet expired.
+// that contains asOf. Findings are not stored.
 func (s *Store) Graph(ctx context.Context, asOf time.Time) (*graph.Graph, error) {
 	t := int64(math.MaxInt64)
 	if !asOf.IsZero() {
@@ -43,8 +41,7 @@ func (s *Store) Graph(ctx context.Context, asOf time.Time) (*graph.Graph, error)
 	defer conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
 	r := &reader{conn: conn, t: t, g: graph.New(), datasets: map[int64]*graph.Dataset{}, visible: map[int64]bool{},
 		jobs: map[int64]*graph.Job{}, strs: map[string]string{}}
-	steps := []func(context.Context) error{r.sizeEdges, r.readDatasets, r.readJobs, r.readRuns, r.readEdges, r.readColumnEdges,
-		r.readFindings, r.addDatasets}
+	steps := []func(context.Context) error{r.sizeEdges, r.readDatasets, r.readJobs, r.readRuns, r.readEdges, r.readColumnEdges, r.addDatasets}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
 			return nil, fmt.Errorf("read graph: %w", err)

@@ -9,7 +9,7 @@ import "fmt"
 // Times are INTEGER Unix nanoseconds (UTC); 0 means unknown. valid_to NULL
 // means the edge is current. docs/store.md documents every table.
 func schemaMigrations() []string {
-	return []string{schemaV1, schemaV2, schemaV3}
+	return []string{schemaV1, schemaV2}
 }
 
 const schemaV1 = `
@@ -249,34 +249,4 @@ CREATE INDEX column_edge_evidence_by_source ON column_edge_evidence (source, end
 -- ReplaceSource ends a source's current periods, Expire those of
 -- incremental sources not recorded within the retention.
 CREATE INDEX dataset_periods_by_source ON dataset_periods (source, recorded_at) WHERE valid_to IS NULL;
-`
-
-// schemaV3 keeps findings (graph.Finding: what an extractor or the
-// analysis noticed about its input), per source, with the period each was
-// reported in and the weft runs that reported it. They follow the rules of
-// dataset descriptions: a replace-mode source's findings are those of its
-// latest snapshot (one it no longer reports ends), an incremental
-// source's accumulate, each batch reporting on its own part of the log,
-// and end when the source has not reported them within the retention.
-const schemaV3 = `
-CREATE TABLE findings (
-	id           INTEGER PRIMARY KEY,
-	source       TEXT NOT NULL,
-	severity     TEXT NOT NULL,
-	code         TEXT NOT NULL,
-	location     TEXT NOT NULL,
-	subject      TEXT NOT NULL,
-	message      TEXT NOT NULL,
-	valid_from   INTEGER NOT NULL,
-	valid_to     INTEGER,
-	run_id       INTEGER REFERENCES weft_runs (id), -- the run whose commit first reported it in this period
-	last_run_id  INTEGER REFERENCES weft_runs (id), -- the run of the last commit that reported it
-	recorded_at  INTEGER NOT NULL,                  -- time of that commit
-	commit_seq   INTEGER NOT NULL,                  -- sequence number of that commit
-	CHECK (valid_to IS NULL OR valid_to >= valid_from)
-);
--- One current period per finding and source. Its first column also lets
--- ReplaceSource and Expire seek one source's current findings.
-CREATE UNIQUE INDEX findings_current ON findings (source, severity, code, location, subject, message)
-	WHERE valid_to IS NULL;
 `

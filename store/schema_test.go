@@ -174,8 +174,7 @@ func testUpgrade(t *testing.T, version int, extra string) {
 	if got != SchemaVersion() {
 		t.Fatalf("user_version = %d after Open, want %d", got, SchemaVersion())
 	}
-	for _, ix := range []string{"edges_by_to", "column_edges_by_to", "edge_evidence_by_source", "column_edge_evidence_by_source",
-		"dataset_periods_by_source", "findings_current"} {
+	for _, ix := range []string{"edges_by_to", "column_edges_by_to", "edge_evidence_by_source", "column_edge_evidence_by_source", "dataset_periods_by_source"} {
 		var def string
 		if err := s.db.QueryRowContext(ctx, `SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = ?`, ix).Scan(&def); err != nil {
 			t.Errorf("index %s: %v", ix, err)
@@ -193,16 +192,13 @@ func testUpgrade(t *testing.T, version int, extra string) {
 	checkGraph(t, s, t0.Add(-time.Nanosecond), graph.New())
 
 	// The upgraded store works: a new manifest without SRC → STG splits
-	// that edge (Snowflake's evidence stays) and its finding is kept, and
-	// Expire ends A → B, 40 days older than Snowflake's newest
-	// observation.
+	// that edge (Snowflake's evidence stays), and Expire ends A → B, 40
+	// days older than Snowflake's newest observation.
 	t2 := t0.Add(2 * hour)
 	m := graph.New()
 	for _, d := range now.Datasets {
 		m.AddDataset(*d)
 	}
-	stale := graph.Finding{Severity: graph.SeverityWarning, Code: "stale_source", Subject: "RAW.S.SRC", Message: "not loaded for 2 days"}
-	m.AddFinding(stale)
 	st, err := s.ReplaceSource(ctx, "dbt", m, CommitOptions{Now: t2})
 	if err != nil {
 		t.Fatal(err)
@@ -227,7 +223,6 @@ func testUpgrade(t *testing.T, version int, extra string) {
 		}
 	}
 	want.AddJob(*now.Jobs[graph.JobID{Namespace: sf, Name: "shape 1"}])
-	want.AddFinding(stale)
 	checkGraph(t, s, time.Time{}, want)
 	checkGraph(t, s, t0, atT0)
 	if err := s.IntegrityCheck(ctx); err != nil {
@@ -278,9 +273,8 @@ var scanned = regexp.MustCompile(`^SCAN (\S+)`)
 var smallScans = map[string]bool{"r": true, "temp.retire": true, "cut": true, "x": true, "extractors": true, "CONSTANT": true}
 
 // TestRetirePlans checks that every statement of ReplaceSource's and
-// Expire's ending (of edges, dataset descriptions and findings) seeks an
-// index instead of scanning a store table, so their cost follows what
-// they end, not the size of the store.
+// Expire's ending seeks an index instead of scanning a store table, so
+// their cost follows the evidence they end, not the size of the store.
 func TestRetirePlans(t *testing.T) {
 	s := openTest(t)
 	ctx := t.Context()
@@ -319,9 +313,7 @@ func TestRetirePlans(t *testing.T) {
 	}
 	checks = append(checks,
 		check{"replace datasets", replaceDatasets, "USING INDEX dataset_periods_by_source (source=?)"},
-		check{"expire datasets", expireDatasets, "USING INDEX dataset_periods_by_source (source=? AND recorded_at<?)"},
-		check{"replace findings", replaceFindings, "USING INDEX findings_current (source=?)"},
-		check{"expire findings", expireFindings, "USING INDEX findings_current (source=?)"})
+		check{"expire datasets", expireDatasets, "USING INDEX dataset_periods_by_source (source=? AND recorded_at<?)"})
 
 	for _, c := range checks {
 		q := strings.TrimSpace(c.query)
