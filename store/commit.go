@@ -105,7 +105,16 @@ func (s *Store) Expire(ctx context.Context, now time.Time, retention time.Durati
 		// age away on weft's clock. "Not seen for retention" means not seen
 		// in the retention before the newest thing that source saw (or now,
 		// whichever is earlier).
-		for _, q := range expireCutoffQueries() {
+		for _, q := range []string{
+			`CREATE TEMP TABLE IF NOT EXISTS expire_cutoffs (source TEXT PRIMARY KEY, cutoff INTEGER NOT NULL)`,
+			`DELETE FROM temp.expire_cutoffs`,
+			`INSERT INTO temp.expire_cutoffs (source, cutoff)
+SELECT source, MIN(?1, MAX(seen)) - ?2 FROM (
+	SELECT source, CASE WHEN last_seen <> 0 THEN last_seen ELSE recorded_at END AS seen FROM edge_evidence
+	UNION ALL
+	SELECT source, CASE WHEN last_seen <> 0 THEN last_seen ELSE recorded_at END AS seen FROM column_edge_evidence
+) GROUP BY source`,
+		} {
 			var args []any
 			if strings.Contains(q, "?") {
 				args = []any{nanos(now), int64(retention)}
@@ -114,13 +123,22 @@ func (s *Store) Expire(ctx context.Context, now time.Time, retention time.Durati
 				return fmt.Errorf("source horizons: %w", err)
 			}
 		}
-		if st.EndedEdges, err = retire(ctx, tx, tableEdges(), expired(), at); err != nil {
+		pred := func(a string) string {
+			return fmt.Sprintf("%[1]s.source NOT IN (SELECT name FROM extractors WHERE mode = 'replace')"+
+				" AND (CASE WHEN %[1]s.last_seen <> 0 THEN %[1]s.last_seen ELSE %[1]s.recorded_at END)"+
+				" < COALESCE((SELECT c.cutoff FROM temp.expire_cutoffs c WHERE c.source = %[1]s.source), ?2)", a)
+		}
+		if st.EndedEdges, err = retire(ctx, tx, tableEdges(), pred, at, cutoff); err != nil {
 			return err
 		}
-		if st.EndedColumn, err = retire(ctx, tx, columnEdges(), expired(), at); err != nil {
+		if st.EndedColumn, err = retire(ctx, tx, columnEdges(), pred, at, cutoff); err != nil {
 			return err
 		}
-		ended, err := endDatasets(ctx, tx, expireDatasets, at, cutoff)
+		ended, err := endDatasets(ctx, tx, `
+UPDATE dataset_periods SET valid_to = ?1
+WHERE valid_to IS NULL AND recorded_at < ?2 AND source NOT IN (SELECT name FROM extractors WHERE mode = 'replace')
+RETURNING dataset_id`,
+			at, cutoff)
 		if err != nil {
 			return err
 		}
@@ -132,55 +150,6 @@ func (s *Store) Expire(ctx context.Context, now time.Time, retention time.Durati
 	}
 	return st, nil
 }
-
-// expireCutoffQueries fill temp.expire_cutoffs with each incremental
-// source's cutoff: the earlier of ?1 (now) and its newest observation,
-// minus ?2 (the retention). A source's newest observation counts the
-// evidence of ended periods too, so it does not move back when its newest
-// evidence ends; each max is a seek to the end of one part of the
-// evidence index, not a pass over the evidence. A source with no evidence
-// gets no cutoff, and replace-mode sources none either: their evidence
-// never expires.
-func expireCutoffQueries() []string {
-	// ORDER BY ... DESC LIMIT 1 rather than max(): the plan then shows
-	// that the index gives the order (no temporary B-tree).
-	newest := func(evidence, ended string) string {
-		return fmt.Sprintf("(SELECT %[3]s FROM %[1]s v WHERE v.source = x.name AND v.ended = %[2]s ORDER BY 1 DESC LIMIT 1)",
-			evidence, ended, seen("v"))
-	}
-	return []string{
-		// cutoff has no declared type, hence no affinity, like the
-		// expression the evidence index holds: comparing that expression
-		// with an INTEGER column would apply numeric affinity, and SQLite
-		// then does not use the index for the range.
-		`CREATE TEMP TABLE IF NOT EXISTS expire_cutoffs (source TEXT PRIMARY KEY, cutoff NOT NULL)`,
-		`DELETE FROM temp.expire_cutoffs`,
-		// max() of one argument is the aggregate and skips NULLs: a source
-		// may have no evidence of some kind.
-		fmt.Sprintf(`
-INSERT INTO temp.expire_cutoffs (source, cutoff)
-SELECT name, min(?1, newest) - ?2 FROM (
-	SELECT x.name, (SELECT max(seen) FROM (SELECT %s AS seen UNION ALL SELECT %s UNION ALL SELECT %s UNION ALL SELECT %s)) AS newest
-	FROM extractors x WHERE x.mode = 'incremental'
-) WHERE newest IS NOT NULL`,
-			newest("edge_evidence", "0"), newest("edge_evidence", "1"),
-			newest("column_edge_evidence", "0"), newest("column_edge_evidence", "1")),
-	}
-}
-
-// The queries that end dataset periods (?1 is the time): a replace-mode
-// source's that its snapshot ?3 did not repeat (?2 is the source), and
-// incremental sources' not recorded since ?2 (the cutoff). Both seek
-// dataset_periods_by_source.
-const (
-	replaceDatasets = `
-UPDATE dataset_periods SET valid_to = ?1 WHERE valid_to IS NULL AND source = ?2 AND commit_seq <> ?3
-RETURNING dataset_id`
-	expireDatasets = `
-UPDATE dataset_periods SET valid_to = ?1
-WHERE valid_to IS NULL AND source IN (SELECT name FROM extractors WHERE mode = 'incremental') AND recorded_at < ?2
-RETURNING dataset_id`
-)
 
 func (s *Store) inTx(ctx context.Context, f func(*sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -302,13 +271,19 @@ func (s *Store) commit(ctx context.Context, extractor string, g *graph.Graph, wa
 			return err
 		}
 		if replace {
-			if st.EndedEdges, err = retire(ctx, tx, tableEdges(), replaced(), at, extractor, seq); err != nil {
+			pred := func(a string) string {
+				return fmt.Sprintf("%[1]s.source = ?2 AND %[1]s.commit_seq <> ?3", a)
+			}
+			if st.EndedEdges, err = retire(ctx, tx, tableEdges(), pred, at, extractor, seq); err != nil {
 				return err
 			}
-			if st.EndedColumn, err = retire(ctx, tx, columnEdges(), replaced(), at, extractor, seq); err != nil {
+			if st.EndedColumn, err = retire(ctx, tx, columnEdges(), pred, at, extractor, seq); err != nil {
 				return err
 			}
-			ended, err := endDatasets(ctx, tx, replaceDatasets, at, extractor, seq)
+			ended, err := endDatasets(ctx, tx, `
+UPDATE dataset_periods SET valid_to = ?1 WHERE valid_to IS NULL AND source = ?2 AND commit_seq <> ?3
+RETURNING dataset_id`,
+				at, extractor, seq)
 			if err != nil {
 				return err
 			}

@@ -451,98 +451,44 @@ func (ins *inserter) flush(ctx context.Context) error {
 	return nil
 }
 
-// retirement says which evidence a retire ends. Both forms select the
-// same rows: candidates finds them through an index, pred tests one row.
-type retirement struct {
-	// candidates is a query over evidence table %[1]s, aliased v, whose
-	// only column is the edge_id of evidence to end. It must seek an
-	// index (source, ended = 0, ...), so that its cost follows what it
-	// finds and not the size of the store; TestRetirePlans checks that.
-	candidates string
-	// pred returns an expression, true for a row of evidence (under the
-	// given alias) to end. It is evaluated only on the evidence of edges
-	// the candidates named.
-	pred func(alias string) string
-}
-
-// replaced selects the evidence a replace-mode source did not repeat in
-// commit seq: ?2 is the source, ?3 the commit.
-func replaced() retirement {
-	return retirement{
-		candidates: `SELECT v.edge_id FROM %[1]s v WHERE v.source = ?2 AND v.ended = 0 AND v.commit_seq <> ?3`,
-		pred: func(a string) string {
-			return fmt.Sprintf("%[1]s.source = ?2 AND %[1]s.commit_seq <> ?3", a)
-		},
-	}
-}
-
-// expired selects the evidence older than its source's cutoff in
-// temp.expire_cutoffs, which lists only incremental sources. CROSS JOIN
-// makes SQLite loop over the few sources and seek each one's old
-// evidence, rather than walk the evidence and look up each row's source.
-func expired() retirement {
-	return retirement{
-		candidates: `SELECT v.edge_id FROM temp.expire_cutoffs cut CROSS JOIN %[1]s v
-WHERE v.source = cut.source AND v.ended = 0 AND ` + seen("v") + ` < cut.cutoff`,
-		pred: func(a string) string {
-			// EXISTS, not a comparison with a subquery: that would be NULL
-			// for a replace-mode source, and NOT NULL is not true.
-			return fmt.Sprintf("EXISTS (SELECT 1 FROM temp.expire_cutoffs cut WHERE cut.source = %[1]s.source AND %[2]s < cut.cutoff)",
-				a, seen(a))
-		},
-	}
-}
-
-// retireQueries are the statements of retire, in order.
-func retireQueries(k edgeKind, r retirement) []string {
+// retire ends the evidence pred selects, on current edges of kind k, at
+// time at (?1 in pred; args are ?2, ?3, ...). A current edge left without
+// evidence ends; one that keeps some evidence is split: its period ends at
+// at, with all its evidence, and a new period starts at at with the
+// evidence that remains. It returns how many edges ended for good.
+func retire(ctx context.Context, tx *sql.Tx, k edgeKind, pred func(alias string) string, at int64, args ...any) (int64, error) {
 	keys := strings.Join(k.key, ", ")
 	var same []string
 	for _, col := range k.key {
 		same = append(same, fmt.Sprintf("n.%[1]s = o.%[1]s", col))
 	}
-	return []string{
+	queries := []string{
 		`CREATE TEMP TABLE IF NOT EXISTS retire (old_id INTEGER PRIMARY KEY, live INTEGER NOT NULL)`,
 		`DELETE FROM temp.retire`,
-		// The candidates drive the loop (CROSS JOIN), each naming an edge
-		// by its rowid. An edge with several retired evidence rows comes
-		// up once per row, hence OR IGNORE.
 		fmt.Sprintf(`
-INSERT OR IGNORE INTO temp.retire (old_id, live)
+INSERT INTO temp.retire (old_id, live)
 SELECT e.id, EXISTS (SELECT 1 FROM %[2]s w WHERE w.edge_id = e.id AND NOT (%[4]s))
-FROM (%[3]s) AS cand CROSS JOIN %[1]s e ON e.id = cand.edge_id
-WHERE e.valid_to IS NULL`,
-			k.edges, k.evidence, fmt.Sprintf(r.candidates, k.evidence), r.pred("w")),
+FROM %[1]s e
+WHERE e.valid_to IS NULL AND e.id IN (SELECT v.edge_id FROM %[2]s v WHERE %[3]s)`,
+			k.edges, k.evidence, pred("v"), pred("w")),
 		fmt.Sprintf(`UPDATE %s SET valid_to = ?1 WHERE id IN (SELECT old_id FROM temp.retire)`, k.edges),
-		// The ended period's evidence leaves the (source, ended = 0)
-		// part of the evidence index, so that later retires skip it.
-		fmt.Sprintf(`UPDATE %s SET ended = 1 WHERE edge_id IN (SELECT old_id FROM temp.retire)`, k.evidence),
 		fmt.Sprintf(`
 INSERT INTO %[1]s (%[2]s, valid_from)
 SELECT %[2]s, ?1 FROM %[1]s WHERE id IN (SELECT old_id FROM temp.retire WHERE live) ORDER BY id`,
 			k.edges, keys),
-		// CROSS JOIN again: left to itself, SQLite walks the whole evidence
-		// table and looks each row up in temp.retire.
 		fmt.Sprintf(`
 INSERT INTO %[2]s (edge_id, %[3]s)
 SELECT n.id, %[4]s
 FROM temp.retire r
-CROSS JOIN %[1]s o ON o.id = r.old_id
-CROSS JOIN %[1]s n ON %[5]s AND n.valid_to IS NULL
-CROSS JOIN %[2]s v ON v.edge_id = r.old_id
+JOIN %[1]s o ON o.id = r.old_id
+JOIN %[1]s n ON %[5]s AND n.valid_to IS NULL
+JOIN %[2]s v ON v.edge_id = r.old_id
 WHERE r.live AND NOT (%[6]s)`,
 			k.edges, k.evidence, evidenceCols, "v."+strings.ReplaceAll(evidenceCols, ", ", ", v."),
-			strings.Join(same, " AND "), r.pred("v")),
+			strings.Join(same, " AND "), pred("v")),
 	}
-}
-
-// retire ends the evidence r selects, on current edges of kind k, at time
-// at (?1 in r's queries; args are ?2, ?3, ...). A current edge left
-// without evidence ends; one that keeps some evidence is split: its period
-// ends at at, with all its evidence, and a new period starts at at with
-// the evidence that remains. It returns how many edges ended for good.
-func retire(ctx context.Context, tx *sql.Tx, k edgeKind, r retirement, at int64, args ...any) (int64, error) {
 	all := append([]any{at}, args...)
-	for _, q := range retireQueries(k, r) {
+	for _, q := range queries {
 		qargs := all
 		if !strings.Contains(q, "?") {
 			qargs = nil

@@ -1,7 +1,5 @@
 package store
 
-import "fmt"
-
 // schemaMigrations returns the schema migrations in order: migration i
 // takes the store from user_version i to i+1. Never edit a released
 // migration; append a new one.
@@ -9,7 +7,7 @@ import "fmt"
 // Times are INTEGER Unix nanoseconds (UTC); 0 means unknown. valid_to NULL
 // means the edge is current. docs/store.md documents every table.
 func schemaMigrations() []string {
-	return []string{schemaV1, schemaV2}
+	return []string{schemaV1}
 }
 
 const schemaV1 = `
@@ -189,64 +187,4 @@ CREATE TABLE weft_run_extractors (
 	error     TEXT NOT NULL DEFAULT '',
 	PRIMARY KEY (run_id, extractor)
 ) WITHOUT ROWID;
-`
-
-// seenExpr is when evidence was last seen: the source's last_seen, or the
-// time it was last committed when the source gave none. Expire ages
-// evidence on it, and schemaV2 indexes it. SQLite uses an index on an
-// expression only for a query that spells the same expression, so queries
-// build it with seen; the migration spells it out, because a released
-// migration never changes (TestExpirePlans fails if the two drift apart).
-const seenExpr = "CASE WHEN %[1]slast_seen <> 0 THEN %[1]slast_seen ELSE %[1]srecorded_at END"
-
-// seen returns seenExpr for the evidence row alias ("" for none).
-func seen(alias string) string {
-	if alias != "" {
-		alias += "."
-	}
-	return fmt.Sprintf(seenExpr, alias)
-}
-
-// schemaV2 adds the indexes that make lookups by an edge's target, and
-// ReplaceSource and Expire, cost what they find rather than what the store
-// holds.
-//
-// edges_by_to and column_edges_by_to answer "what feeds X" (upstream
-// lineage, the auditor's question) now and at any time. Downstream
-// lineage now ("what reads X") already seeks the current-edge indexes,
-// whose first columns are the edge's source; an index by source over all
-// periods would serve only downstream lineage of the past, at about a
-// tenth of commit throughput, so there is none.
-//
-// An evidence row's ended copies its period's end (edges.valid_to IS NOT
-// NULL), which the evidence table cannot see without a join. The evidence
-// indexes put it right after source, so that ReplaceSource and Expire
-// seek one source's evidence on current periods without walking the
-// evidence of every period that ever ended; Expire's "newest observation"
-// of a source counts ended evidence too, with a second seek (ended = 1).
-//
-// docs/store.md of version 1 told users to create edges_by_to themselves;
-// an index of that name (or of the others here) is replaced, not a reason
-// for the upgrade to fail.
-const schemaV2 = `
-DROP INDEX IF EXISTS edges_by_to;
-DROP INDEX IF EXISTS column_edges_by_to;
-DROP INDEX IF EXISTS edge_evidence_by_source;
-DROP INDEX IF EXISTS column_edge_evidence_by_source;
-DROP INDEX IF EXISTS dataset_periods_by_source;
-
-CREATE INDEX edges_by_to ON edges (to_id, from_id);
-CREATE INDEX column_edges_by_to ON column_edges (to_id, to_column);
-
-ALTER TABLE edge_evidence ADD COLUMN ended INTEGER NOT NULL DEFAULT 0;
-UPDATE edge_evidence SET ended = 1 WHERE edge_id IN (SELECT id FROM edges WHERE valid_to IS NOT NULL);
-CREATE INDEX edge_evidence_by_source ON edge_evidence (source, ended, (CASE WHEN last_seen <> 0 THEN last_seen ELSE recorded_at END));
-
-ALTER TABLE column_edge_evidence ADD COLUMN ended INTEGER NOT NULL DEFAULT 0;
-UPDATE column_edge_evidence SET ended = 1 WHERE edge_id IN (SELECT id FROM column_edges WHERE valid_to IS NOT NULL);
-CREATE INDEX column_edge_evidence_by_source ON column_edge_evidence (source, ended, (CASE WHEN last_seen <> 0 THEN last_seen ELSE recorded_at END));
-
--- ReplaceSource ends a source's current periods, Expire those of
--- incremental sources not recorded within the retention.
-CREATE INDEX dataset_periods_by_source ON dataset_periods (source, recorded_at) WHERE valid_to IS NULL;
 `

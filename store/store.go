@@ -135,8 +135,7 @@ func (s *Store) Close() error {
 // Path returns the file the store was opened from.
 func (s *Store) Path() string { return s.path }
 
-// IntegrityCheck runs SQLite's integrity_check and foreign_key_check,
-// checks that each evidence row's ended flag matches its period, and
+// IntegrityCheck runs SQLite's integrity_check and foreign_key_check and
 // returns an error describing the first problems found.
 func (s *Store) IntegrityCheck(ctx context.Context) error {
 	rows, err := s.db.QueryContext(ctx, "PRAGMA integrity_check")
@@ -169,17 +168,6 @@ func (s *Store) IntegrityCheck(ctx context.Context) error {
 	}
 	if n > 0 {
 		return fmt.Errorf("foreign key check %s: %d violations", s.path, n)
-	}
-	// ended is a copy of the period's end that the indexes of ReplaceSource
-	// and Expire rely on; a wrong copy would hide evidence from them.
-	if err := s.db.QueryRowContext(ctx, `SELECT
-	(SELECT count(*) FROM edge_evidence v JOIN edges e ON e.id = v.edge_id WHERE v.ended <> (e.valid_to IS NOT NULL)) +
-	(SELECT count(*) FROM column_edge_evidence v JOIN column_edges e ON e.id = v.edge_id WHERE v.ended <> (e.valid_to IS NOT NULL))`,
-	).Scan(&n); err != nil {
-		return fmt.Errorf("evidence check %s: %w", s.path, err)
-	}
-	if n > 0 {
-		return fmt.Errorf("evidence check %s: %d evidence rows whose ended flag disagrees with their period", s.path, n)
 	}
 	return nil
 }
