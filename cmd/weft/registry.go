@@ -50,7 +50,10 @@ func snowflakeSource() sourceType {
 // Credentials are left to the Databricks SDK's unified auth, which reads
 // DATABRICKS_TOKEN, DATABRICKS_CLIENT_ID/SECRET and ~/.databrickscfg.
 func databricksSource() sourceType {
-	return newSourceType(databricks.New, "export").withEnv(
+	st := newSourceType(databricks.New, "export").withEnv(
 		[2]string{"host", "DATABRICKS_HOST"},
 	)
+	return withPrepare(st, func(cfg *databricks.Config, sc sourceContext) {
+		cfg.Logger = sc.logger
+	})
 }
