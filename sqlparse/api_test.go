@@ -104,5 +104,9 @@ func TestMapSchemaOrder(t *testing.T) {
 	if cols, ok := m.Columns(Table{Name: "docs"}); !ok || strings.Join(cols, ",") != "a,b" {
 		t.Errorf("Columns(docs) = %v, %v", cols, ok)
 	}
+	m.Add("raw.core.docs", []string{"b", "a"}) // registered again, ordered
+	if !m.OrderKnown(Table{Name: "docs"}) {
+		t.Error("a table added again with Add still has an unknown order")
+	}
 	var _ ColumnOrder = m
 }

@@ -193,16 +193,6 @@ func (r *relation) has(name string) bool {
 	return false
 }
 
-// allKnown reports whether every relation's column list is complete.
-func allKnown(rels []*relation) bool {
-	for _, r := range rels {
-		if !r.knows() {
-			return false
-		}
-	}
-	return true
-}
-
 // resolveName resolves an unqualified column in sc or its parents.
 func (a *analyzer) resolveName(sc *scope, name string, loc int32) ([]Source, bool) {
 	lname := strings.ToLower(name)
@@ -244,17 +234,17 @@ func (a *analyzer) resolveName(sc *scope, name string, loc int32) ([]Source, boo
 		// Standard SQL has none either: in ANSI a name is an alias only
 		// when every FROM item's columns are known and none has it (the
 		// one reading under which the statement runs at all).
-		if a.in.Dialect != Postgres && !s.srcCols[lname] && (a.in.Dialect != ANSI || allKnown(s.rels)) {
-			for _, c := range s.aliases {
-				if strings.EqualFold(c.name, name) {
-					return c.deps, true
-				}
-			}
-		}
 		var unknown []*relation
 		for _, r := range s.rels {
 			if !r.knows() {
 				unknown = append(unknown, r)
+			}
+		}
+		if a.in.Dialect != Postgres && !s.srcCols[lname] && (a.in.Dialect != ANSI || len(unknown) == 0) {
+			for _, c := range s.aliases {
+				if strings.EqualFold(c.name, name) {
+					return c.deps, true
+				}
 			}
 		}
 		if len(unknown) == 1 {

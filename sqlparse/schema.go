@@ -39,6 +39,7 @@ func (m *MapSchema) Add(name string, cols []string) {
 		m.byName[last] = append(m.byName[last], key)
 	}
 	m.tables[key] = cols
+	delete(m.unordered, key) // registered again, in table order
 }
 
 // AddUnordered registers a table whose column names are known but not
